@@ -1,0 +1,210 @@
+"""The `coord` command: serve, migrate, reference data, demo, users, tokens, import/export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("PICCOLO_CONF", "coord.piccolo_conf")
+
+
+def _run(coro: Awaitable[Any]) -> Any:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+async def migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from coord.core.db import current_engine, prepare_sqlite
+
+    await prepare_sqlite(current_engine())
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise SystemExit(f"migration failed: {result.message}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    _run(migrate())
+    print("Base de données à jour.")
+
+
+def cmd_reference_load(args: argparse.Namespace) -> None:
+    from coord.reference import load_all
+
+    counts = _run(load_all())
+    print(", ".join(f"{v} {k}" for k, v in counts.items()) + " chargés.")
+
+
+def cmd_plan_import(args: argparse.Namespace) -> None:
+    from coord.plans.importer import PlanFileError
+    from coord.reference import import_plan
+
+    try:
+        code, created, count = _run(import_plan(Path(args.file)))
+    except PlanFileError as exc:
+        raise SystemExit(str(exc)) from exc
+    print(f"Plan {code} {'créé' if created else 'mis à jour'} : {count} mesures.")
+
+
+def cmd_user_create(args: argparse.Namespace) -> None:
+    from coord.accounts.access import SYSTEM, Scope
+    from coord.accounts.service import create_user
+    from coord.core.errors import ValidationFailed
+
+    try:
+        user = _run(create_user(Scope(SYSTEM), {"email": args.email, "password": args.password, "role": args.role,
+                                                 "department": args.department or "", "full_name": args.name or ""}))
+    except ValidationFailed as exc:
+        raise SystemExit("\n".join(f"{k} : {v}" for k, v in exc.errors.items())) from exc
+    print(f"Compte créé : {user['email']} ({user['role']}{', ' + user['department'] if user['department'] else ''}).")
+
+
+def cmd_token_create(args: argparse.Namespace) -> None:
+    from coord.accounts.service import create_token
+    from coord.core.errors import NotFound
+
+    try:
+        print(_run(create_token(args.email, args.name or "", days=args.days)))
+    except NotFound as exc:
+        raise SystemExit(exc.message) from exc
+
+
+def _department_scope(code: str) -> Callable[[], Awaitable[tuple[Any, dict[str, Any]]]]:
+    async def resolve() -> tuple[Any, dict[str, Any]]:
+        from coord.accounts.access import SYSTEM, Scope
+
+        scope = Scope(SYSTEM)
+        return scope, await scope.department(code)
+
+    return resolve
+
+
+def cmd_partners_import(args: argparse.Namespace) -> None:
+    from coord.partners import csv_io
+
+    async def run() -> csv_io.ImportResult:
+        scope, dept = await _department_scope(args.department)()
+        return await csv_io.import_partners(scope, dept["id"], csv_io.decode(Path(args.file).read_bytes()),
+                                            dry_run=args.dry_run)
+
+    result = _run(run())
+    print(f"{result.organisations_created} organisation(s), {result.contacts_created} contact(s)"
+          f"{' (simulation)' if result.dry_run else ''} ; {len(result.rejected)} ligne(s) rejetée(s).")
+    for row in result.rejected:
+        print(f"  ligne {row['line']} : {row['reason']}")
+
+
+def cmd_partners_export(args: argparse.Namespace) -> None:
+    from coord.partners import csv_io
+
+    async def run() -> str:
+        scope, dept = await _department_scope(args.department)()
+        return await csv_io.export_partners(scope, dept["id"])
+
+    text = _run(run())
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Exporté vers {args.output}.")
+
+
+def serve(host: str, port: int, *, demo: bool = False) -> None:
+    import uvicorn
+
+    from coord.web.app import create_app
+
+    app = create_app(demo=demo)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    serve(args.host, args.port)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from coord.demo import DEMO_PASSWORD, DEMO_USERS, demo_loaded, load_demo
+    from coord.reference import load_all
+
+    async def prepare() -> None:
+        await migrate()
+        await load_all()
+        if not await demo_loaded():
+            await load_demo()
+
+    _run(prepare())
+    url = f"http://{args.host}:{args.port}"
+    print("\n" + "=" * 72)
+    print(f"Coord (démonstration) : {url}")
+    print(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
+    for email, name, role, dept in DEMO_USERS:
+        print(f"  {email:34} {role:12} {dept or 'tous'}")
+    print("=" * 72 + "\n", flush=True)
+    serve(args.host, args.port, demo=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coord", description="Coordination départementale de la lutte contre la traite.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="start the web service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="migrate, load reference and demo data, start the service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_demo)
+
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
+
+    ref = sub.add_parser("reference", help="reference data").add_subparsers(dest="sub", required=True)
+    ref.add_parser("load", help="load départements, institution kinds and shipped plans").set_defaults(func=cmd_reference_load)
+
+    plan = sub.add_parser("plan", help="national plans").add_subparsers(dest="sub", required=True)
+    p = plan.add_parser("import", help="import a plan from a TOML or CSV file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_plan_import)
+
+    user = sub.add_parser("user", help="accounts").add_subparsers(dest="sub", required=True)
+    p = user.add_parser("create", help="create an account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--role", required=True, choices=["national", "prefecture", "coordinator", "observer"])
+    p.add_argument("--department")
+    p.add_argument("--name")
+    p.set_defaults(func=cmd_user_create)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="sub", required=True)
+    p = token.add_parser("create", help="create a bearer token for an account (printed once)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name")
+    p.add_argument("--days", type=int, help="expire after this many days")
+    p.set_defaults(func=cmd_token_create)
+
+    partners = sub.add_parser("partners", help="partner organisations and contacts").add_subparsers(dest="sub", required=True)
+    p = partners.add_parser("import", help="import a CSV file into a département")
+    p.add_argument("--department", required=True)
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_partners_import)
+    p = partners.add_parser("export", help="export a département's partners as CSV")
+    p.add_argument("--department", required=True)
+    p.add_argument("--output", default="-")
+    p.set_defaults(func=cmd_partners_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

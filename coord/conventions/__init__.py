@@ -1,0 +1,1 @@
+"""Convention models: partnership-convention templates read from the `conventions/` folder."""

@@ -1,0 +1,1 @@
+"""Signed, expiring, revocable links for people without an account (partners)."""

@@ -1,0 +1,78 @@
+"""Issue, check and revoke partner links.
+
+The token in a URL is an HMAC-signed reference to a `PartnerLink` row (itsdangerous). The signature
+proves Coord issued it; the row says what it opens, until when, and whether it was revoked. A link
+opens exactly one thing: its purpose and target are checked by the route that receives it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from coord.core.errors import CoordError
+from coord.core.settings import current_settings
+from coord.links.tables import PartnerLink
+
+SALT = "coord-partner-link-v1"
+
+
+class LinkInvalid(CoordError):
+    status_code = 403
+
+
+@dataclass(frozen=True)
+class ResolvedLink:
+    id: int
+    purpose: str
+    target_id: int
+    department_id: int | None
+    contact_id: int | None
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_settings().secret_key, salt=SALT)
+
+
+async def issue(purpose: str, target_id: int, *, department_id: int | None, contact_id: int | None = None,
+                valid_for: dt.timedelta | None = dt.timedelta(days=90), now: dt.datetime | None = None) -> str:
+    """A new link token (call inside the transaction of the change that hands it out)."""
+    now = now or dt.datetime.now(dt.UTC)
+    row = (await PartnerLink.insert(PartnerLink(
+        purpose=purpose, target_id=target_id, department=department_id, contact_id=contact_id,
+        expires_at=now + valid_for if valid_for else None,
+    )).returning(PartnerLink.id))[0]
+    return _serializer().dumps([row["id"], purpose])
+
+
+async def resolve(token: str, purpose: str, *, now: dt.datetime | None = None) -> ResolvedLink:
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        link_id, signed_purpose = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise LinkInvalid("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.") from exc
+    if signed_purpose != purpose or not isinstance(link_id, int):
+        raise LinkInvalid("Ce lien ne donne pas accès à cette page.")
+    row = await PartnerLink.select().where(PartnerLink.id == link_id).first()
+    if row is None or row["purpose"] != purpose:
+        raise LinkInvalid("Ce lien n'est pas valide.")
+    if row["revoked_at"] is not None:
+        raise LinkInvalid("Ce lien a été révoqué. Demandez un nouveau lien à la préfecture.")
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        raise LinkInvalid("Ce lien a expiré. Demandez un nouveau lien à la préfecture.")
+    await PartnerLink.update({PartnerLink.last_used_at: now}).where(PartnerLink.id == link_id)
+    return ResolvedLink(row["id"], row["purpose"], row["target_id"], row["department"], row["contact_id"])
+
+
+async def revoke(purpose: str, target_id: int, *, contact_id: int | None = None, now: dt.datetime | None = None) -> int:
+    """Revoke every live link of `purpose` to `target_id` (optionally only one contact's). Returns how many."""
+    now = now or dt.datetime.now(dt.UTC)
+    query = PartnerLink.update({PartnerLink.revoked_at: now}).where(
+        (PartnerLink.purpose == purpose) & (PartnerLink.target_id == target_id) & PartnerLink.revoked_at.is_null()
+    )
+    if contact_id is not None:
+        query = query.where(PartnerLink.contact_id == contact_id)
+    rows = await query.returning(PartnerLink.id)
+    return len(rows)

@@ -1,0 +1,32 @@
+from piccolo.columns import Date, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from coord.plans.tables import Plan
+
+
+class Department(Table, tablename="department"):
+    """One of the 101 départements (reference data from INSEE's official geographic code)."""
+
+    code = Varchar(length=3, unique=True, index=True)
+    name = Varchar(length=80)
+    region_code = Varchar(length=3)
+    region = Varchar(length=80)
+    prefecture = Varchar(length=80)
+    timezone = Varchar(length=40)
+    # `holidays.France(subdiv=...)` code: Alsace-Moselle and overseas have their own public holidays.
+    holiday_subdivision = Varchar(length=5, null=True, default=None)
+
+
+class PilotSite(Table, tablename="pilot_site"):
+    """A département designated by a national plan to pilot a scheme."""
+
+    department = ForeignKey(Department, on_delete=OnDelete.restrict, null=False, index=True)
+    plan = ForeignKey(Plan, on_delete=OnDelete.restrict, null=False, index=True)
+    scheme = Varchar(length=30)
+    designated_on = Date(null=True, default=None)
+    status = Varchar(length=20, default="actif")
+    notes = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

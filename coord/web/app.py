@@ -1,0 +1,111 @@
+"""The Litestar application: one factory for the web server, the tests and the benchmark."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.static_files import create_static_files_router
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+
+from coord.core.db import current_engine, engine_for, prepare_sqlite, use_engine
+from coord.core.settings import Settings, get_settings, use_settings
+from coord.web.auth import AuthMiddleware, provide_scope
+from coord.web.errors import EXCEPTION_HANDLERS
+from coord.web.routes import api_routes, page_routes, system_routes
+from coord.web.templating import template_config
+
+logger = logging.getLogger("coord")
+
+# Paths that never need a login: assets, the OpenAPI schema, health checks, partner links.
+PUBLIC_PATHS = ["^/static/", "^/schema", "^/health", "^/ready", "^/connexion", "^/r/", "^/favicon"]
+
+
+def _cookie_secret(settings: Settings) -> bytes:
+    # AES-GCM needs 16, 24 or 32 bytes; derive them from the configured secret.
+    return hashlib.sha256(("session:" + settings.secret_key).encode()).digest()
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None, demo: bool = False,
+               **extra_state: Any) -> Litestar:
+    settings = settings or get_settings()
+    use_settings(settings)
+    engine = engine or (current_engine() if settings is get_settings() else engine_for(settings))
+
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        use_engine(engine)
+        await prepare_sqlite(engine)
+        pooled = isinstance(engine, PostgresEngine) and settings.database_pool
+        if pooled:
+            await engine.start_connection_pool(min_size=1, max_size=10)
+        try:
+            yield
+        finally:
+            if pooled:
+                await engine.close_connection_pool()
+
+    session = CookieBackendConfig(
+        secret=_cookie_secret(settings),
+        key="coord_session",
+        max_age=settings.session_hours * 3600,
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+        exclude=["^/api/", "^/static/", "^/schema"],
+    )
+    templates = template_config()
+    return Litestar(
+        route_handlers=[
+            *api_routes(),
+            *page_routes(),
+            *system_routes(),
+            create_static_files_router(path="/static", directories=[__file__.rsplit("/", 1)[0] + "/static"],
+                                       opt={"exclude_from_auth": True}, include_in_schema=False),
+        ],
+        dependencies={"access": Provide(provide_scope, sync_to_thread=False)},
+        middleware=[
+            session.middleware,
+            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="coord_csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            # The API authenticates with bearer tokens (no ambient credential to forge); partner links
+            # carry their own signed token.
+            exclude=["^/api/", "^/r/"],
+        ),
+        template_config=templates,
+        plugins=[FlashPlugin(config=FlashConfig(template_config=templates))],
+        openapi_config=OpenAPIConfig(
+            title="Coord API",
+            version="1.0.0",
+            description="Coordination départementale de la lutte contre la traite des êtres humains.",
+            path="/schema",
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="Jeton créé par `coord token create`."),
+            }),
+            security=[{"bearer": []}],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[database],
+        state=State({"settings": settings, "demo": demo or settings.demo_mode, **extra_state}),
+        request_max_body_size=5_000_000,
+        debug=False,
+    )

@@ -1,0 +1,31 @@
+"""Every route of the application, gathered from the domain packages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def api_routes() -> list[Any]:
+    from coord.audit import routes as audit
+    from coord.partners import api as partners
+    from coord.plans import routes as plans
+    from coord.territory import routes as territory
+
+    return [*territory.API_ROUTES, *plans.API_ROUTES, *partners.ROUTES, *audit.API_ROUTES]
+
+
+def page_routes() -> list[Any]:
+    from coord.audit import routes as audit
+    from coord.partners import pages as partners
+    from coord.plans import routes as plans
+    from coord.territory import routes as territory
+    from coord.web import home
+
+    return [*home.ROUTES, *territory.PAGE_ROUTES, *plans.PAGE_ROUTES, *partners.ROUTES, *audit.PAGE_ROUTES]
+
+
+def system_routes() -> list[Any]:
+    from coord.accounts import pages as accounts
+    from coord.web import health
+
+    return [*accounts.ROUTES, *health.ROUTES]

@@ -1,0 +1,279 @@
+"""Test fixtures: the same tests run on SQLite and on PostgreSQL.
+
+A test that asks for `db` (directly or through `client`, `api`, ...) runs once per engine. The schema is
+built by the real migrations (`coord migrate`, in a subprocess, as in production), the reference data
+is loaded once per engine, and every test starts from empty tables (truncation, not rollback: the
+Litestar test client runs the app on another thread and event loop, see stack-notes).
+
+`COORD_TEST_ENGINES=sqlite` (or `postgres`) restricts the run to one engine while developing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("PICCOLO_CONF", "coord.piccolo_conf")
+os.environ.setdefault("COORD_DATABASE_URL", "sqlite:///var/test-import.sqlite3")
+
+PG_ADMIN_DSN = os.environ.get("COORD_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ENGINES = [e.strip() for e in os.environ.get("COORD_TEST_ENGINES", "sqlite,postgres").split(",") if e.strip()]
+REFERENCE_TABLES = {"department", "institution_kind", "plan", "measure", "migration"}
+PASSWORD = "Motdepasse-de-test-2026"
+
+T = TypeVar("T")
+_executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+
+
+def run(coro: Awaitable[T]) -> T:
+    """Run a coroutine to completion from sync or async test code (on its own loop and thread)."""
+    async def wrapper() -> T:
+        return await coro
+
+    return _executor.submit(asyncio.run, wrapper()).result()
+
+
+@dataclass
+class Database:
+    name: str  # "sqlite" | "postgres"
+    url: str
+    engine: Any
+    path: Path | None = None
+
+    def truncate(self) -> None:
+        run(_truncate(self))
+
+
+async def _truncate(db: Database) -> None:
+    from coord.core.db import all_tables
+    from coord.plans.importer import shipped_plan_files, parse_plan_file
+
+    tables = [t._meta.tablename for t in all_tables() if t._meta.tablename not in REFERENCE_TABLES]
+    shipped = tuple(parse_plan_file(p).code for p in shipped_plan_files())
+    if db.name == "postgres":
+        import asyncpg
+
+        conn = await asyncpg.connect(db.url)
+        try:
+            await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            await conn.execute("DELETE FROM plan WHERE NOT (code = ANY($1::text[]))", list(shipped))
+        finally:
+            await conn.close()
+    else:
+        import aiosqlite
+
+        async with aiosqlite.connect(str(db.path)) as conn:
+            await conn.execute("PRAGMA foreign_keys=OFF")
+            for table in tables:
+                await conn.execute(f'DELETE FROM "{table}"')
+            await conn.execute(f"DELETE FROM plan WHERE code NOT IN ({','.join('?' * len(shipped))})", shipped)
+            await conn.execute("DELETE FROM measure WHERE plan NOT IN (SELECT id FROM plan)")
+            await conn.commit()
+
+
+def _migrate(url: str) -> None:
+    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.piccolo_conf"}
+    result = subprocess.run([sys.executable, "-m", "coord.cli", "migrate"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"migrations failed on {url}:\n{result.stdout}\n{result.stderr}")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    from coord.core.db import use_engine
+    from coord.reference import load_all
+
+    name = request.param
+    if name == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "coord-test.sqlite3"
+        url = f"sqlite:///{path}"
+        _migrate(url)
+        db = Database(name, url, SQLiteEngine(path=str(path), timeout=30), path)
+        dbname = None
+    else:
+        dbname = f"coord_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        run(_pg_admin(f'CREATE DATABASE "{dbname}"'))
+        url = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + dbname
+        _migrate(url)
+        db = Database(name, url, PostgresEngine(config={"dsn": url}))
+    use_engine(db.engine)
+    run(load_all())
+    yield db
+    if dbname:
+        run(_pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def db(database: Database) -> Database:
+    """A database of the current engine with reference data and nothing else."""
+    from coord.core.db import use_engine
+
+    use_engine(database.engine)
+    database.truncate()
+    return database
+
+
+@pytest.fixture
+def settings(db: Database) -> Any:
+    from coord.core.settings import Settings
+
+    return Settings(database_url=db.url, database_pool=False, base_url="http://testserver.local",
+                    secret_key="test-secret-key-0123456789", scheduler_enabled=False,
+                    organiser_email="coord-test@prefecture.example.gouv.fr", smtp_port=1)
+
+
+@pytest.fixture
+def app(db: Database, settings: Any) -> Any:
+    from coord.web.app import create_app
+
+    return create_app(settings, engine=db.engine)
+
+
+class WebClient:
+    """A browser-like client: follows the CSRF cookie, logs in through the login page."""
+
+    def __init__(self, client: Any) -> None:
+        self.http = client
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.http.get(url, **kwargs)
+
+    def csrf(self) -> str:
+        if "coord_csrf" not in self.http.cookies:
+            self.http.get("/connexion")
+        return self.http.cookies["coord_csrf"]
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return self.http.post(url, data={**(data or {}), "_csrf_token": self.csrf()}, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        response = self.post("/connexion", {"email": email, "password": password}, follow_redirects=False)
+        assert response.status_code == 303, response.text
+        return response
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[Any]:
+    from litestar.testing import TestClient
+
+    with TestClient(app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def web(client: Any) -> WebClient:
+    return WebClient(client)
+
+
+@pytest.fixture
+def new_web(app: Any) -> Iterator[Callable[[], WebClient]]:
+    """Extra independent browsers (another user at the same time)."""
+    from litestar.testing import TestClient
+
+    clients: list[Any] = []
+
+    def make() -> WebClient:
+        c = TestClient(app, base_url="http://testserver.local")
+        c.__enter__()
+        clients.append(c)
+        return WebClient(c)
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@dataclass
+class Account:
+    email: str
+    role: str
+    department: str | None
+    token: str
+
+
+@pytest.fixture
+def make_user(db: Database) -> Callable[..., Account]:
+    from coord.accounts.access import SYSTEM, Scope
+    from coord.accounts.service import create_token, create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "prefecture", department: str | None = "34", email: str | None = None) -> Account:
+        email = email or f"{role}{next(counter)}-{department or 'nat'}@test.gouv.fr"
+        run(create_user(Scope(SYSTEM), {"email": email, "password": PASSWORD, "role": role,
+                                         "department": department or "", "full_name": email.split("@")[0]}))
+        return Account(email, role, department, run(create_token(email, "tests")))
+
+    return make
+
+
+class ApiClient:
+    def __init__(self, client: Any, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        def call(url: str, **kwargs: Any) -> Any:
+            headers = {**self.headers, **kwargs.pop("headers", {})}
+            return getattr(self.client, method)(url, headers=headers, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def api_as(client: Any, make_user: Callable[..., Account]) -> Callable[..., ApiClient]:
+    """`api_as("prefecture", "34")`: a JSON API client authenticated as a new user of that role."""
+
+    def make(role: str = "prefecture", department: str | None = "34") -> ApiClient:
+        return ApiClient(client, make_user(role, department).token)
+
+    return make
+
+
+def csrf_token_in(html: str) -> str:
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def live_url(app: Any) -> Iterator[str]:
+    """The app served over real HTTP on loopback, for browser tests."""
+    from tests.support.live_server import live_server
+
+    with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    from tests.support.live_server import chromium_page
+
+    with chromium_page() as page:
+        yield page

@@ -1,0 +1,109 @@
+"""A prefecture agent of another département walks every route and finds nothing of this one.
+
+The test enumerates the application's routes itself, so a new route is covered the day it is added:
+a path parameter the test does not know makes it fail until the map below is completed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+MARK = "SECRET34"
+
+
+def _seed_herault(api: Any) -> dict[str, Any]:
+    org = api.post("/api/organisations", json={"name": f"Parquet {MARK}", "kind": "parquet", "notes": MARK}).json()
+    contact = api.post("/api/contacts", json={"organisation": org["id"], "first_name": "Anne", "last_name": MARK,
+                                              "email": "secret34@justice.fr"}).json()
+    committee = api.post("/api/committees", json={"name": f"CDPD {MARK}", "kind": "cdpd_pleniere",
+                                                  "description": MARK}).json()
+    member = api.post(f"/api/committees/{committee['id']}/members", json={"contact": contact["id"], "role": "membre"}).json()
+    pilot = api.post("/api/pilot-sites", json={"department": "34", "plan": "2014-2016", "scheme": "coordination",
+                                               "notes": MARK}).json()
+    for item in (org, contact, committee, member, pilot):
+        assert "id" in item, item
+    return {"code": "34", "organisation_id": org["id"], "contact_id": contact["id"], "committee_id": committee["id"],
+            "member_id": member["id"], "pilot_site_id": pilot["id"]}
+
+
+def _routes(app: Any) -> list[tuple[str, str]]:
+    found = []
+    for route in app.routes:
+        path = route.path
+        if path.startswith(("/static", "/schema")) or path in {"/connexion", "/deconnexion", "/health", "/ready"}:
+            continue
+        for method in sorted(getattr(route, "methods", set()) - {"OPTIONS", "HEAD"}):
+            found.append((method, path))
+    return found
+
+
+def _fill(path: str, ids: dict[str, Any]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in ids:
+            pytest.fail(f"route {path}: unknown path parameter {name!r}; add it to the isolation test's seed")
+        return str(ids[name])
+
+    return re.sub(r"\{(\w+)(?::\w+)?\}", value, path)
+
+
+def test_an_agent_of_another_department_sees_nothing_on_any_route(app, client, web, make_user, api_as):
+    ids = _seed_herault(api_as("prefecture", "34"))
+    intruder = make_user("prefecture", "93")
+    api_headers = {"Authorization": f"Bearer {intruder.token}"}
+    web.login(intruder.email)
+    checked = 0
+    for method, template in _routes(app):
+        path = _fill(template, ids)
+        if path.startswith("/api/"):
+            params = {"department": "34"}
+            response = client.request(method, path, headers=api_headers, params=params, json={"name": "x", "role": "membre"}
+                                      if method in {"POST", "PATCH", "PUT"} else None)
+        elif method == "GET":
+            response = web.get(path)
+        else:
+            response = web.post(path, {"name": "intrus", "kind": "autre"})
+        checked += 1
+        assert MARK not in response.text, f"{method} {path} leaked data of the Hérault ({response.status_code})"
+        if method != "GET" or path.startswith("/d/34") or re.search(r"/\d+", path):
+            assert response.status_code in (400, 403, 404, 405, 422), f"{method} {path} answered {response.status_code}"
+    assert checked > 20
+    # Nothing was changed by the attempts.
+    national = api_as("national", None)
+    assert national.get(f"/api/organisations/{ids['organisation_id']}").json()["name"] == f"Parquet {MARK}"
+    assert national.get(f"/api/committees/{ids['committee_id']}").json()["name"] == f"CDPD {MARK}"
+    assert national.get("/api/contacts", params={"department": "34"}).json()["total"] == 1
+
+
+def test_lists_filtered_on_another_department_are_refused(api_as):
+    _seed_herault(api_as("prefecture", "34"))
+    other = api_as("prefecture", "93")
+    for path in ("/api/organisations", "/api/contacts", "/api/committees", "/api/pilot-sites", "/api/audit"):
+        assert other.get(path, params={"department": "34"}).status_code == 404, path
+        body = other.get(path).text
+        assert MARK not in body, path
+
+
+def test_a_national_coordinator_sees_every_department(api_as):
+    _seed_herault(api_as("prefecture", "34"))
+    api_as("prefecture", "93").post("/api/organisations", json={"name": "Parquet de Bobigny", "kind": "parquet"})
+    national = api_as("national", None)
+    assert national.get("/api/organisations").json()["total"] == 2
+    assert len(national.get("/api/departments").json()) == 101
+
+
+def test_every_department_owned_table_goes_through_the_scope():
+    """The isolation rule relies on a `department` column: every table that holds département data has one."""
+    from coord.accounts.access import is_department_owned
+    from coord.core.db import all_tables
+
+    national_tables = {"department", "plan", "measure", "institution_kind", "coord_user", "api_token", "login_attempt",
+                       "audit_entry", "outbox_message", "partner_link"}
+    for table in all_tables():
+        name = table._meta.tablename
+        if name in national_tables:
+            continue
+        assert is_department_owned(table), f"table {name} has no department column: the Scope cannot isolate it"

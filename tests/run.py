@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Set up everything the test suite needs, then run it: `python3 tests/run.py [pytest args]`.
+
+On a fresh machine with only Python: creates `.venv`, installs Coord with its test extras, installs
+the Debian packages the tests use (Chromium for the browser tests, libical's introspection bindings
+for the iTIP validator), starts the local PostgreSQL if it is down, and runs pytest on SQLite and
+PostgreSQL. Each step is skipped when already done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv"
+PY = VENV / "bin" / "python"
+DEBIAN_PACKAGES = {"chromium": "/usr/bin/chromium", "gir1.2-ical-3.0": None, "python3-gi": None}
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def sh(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), check=check, **kwargs)
+
+
+def ensure_venv() -> None:
+    if not PY.exists():
+        step("creating .venv")
+        sh(sys.executable, "-m", "venv", str(VENV))
+    marker = VENV / ".coord-installed"
+    stamp = (ROOT / "pyproject.toml").stat().st_mtime
+    if marker.exists() and marker.read_text() == str(stamp):
+        return
+    step("installing Coord and its test dependencies")
+    sh(str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip")
+    sh(str(PY), "-m", "pip", "install", "-q", "-e", ".[test]", cwd=ROOT)
+    marker.write_text(str(stamp))
+
+
+def _dpkg_installed(package: str) -> bool:
+    result = sh("dpkg-query", "-W", "-f=${Status}", package, check=False, capture_output=True, text=True)
+    return "install ok installed" in result.stdout
+
+
+def ensure_debian_packages() -> None:
+    if not shutil.which("dpkg-query"):
+        step("not a Debian system: install Chromium and libical's GObject bindings yourself")
+        return
+    missing = [p for p in DEBIAN_PACKAGES if not _dpkg_installed(p)]
+    if not missing:
+        return
+    step(f"installing Debian packages: {' '.join(missing)}")
+    prefix = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sh(*prefix, "apt-get", "update", "-qq", env=env)
+    sh(*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+def postgres_up() -> bool:
+    return sh("pg_isready", "-h", "127.0.0.1", "-p", "5432", check=False, capture_output=True).returncode == 0
+
+
+def ensure_postgres() -> None:
+    if "postgres" not in os.environ.get("COORD_TEST_ENGINES", "sqlite,postgres"):
+        return
+    if shutil.which("pg_isready") and postgres_up():
+        return
+    step("starting PostgreSQL")
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if not versions:
+        sys.exit("PostgreSQL is not installed: install it (Debian: apt-get install postgresql) or set COORD_TEST_ENGINES=sqlite")
+    sh("pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start", check=False)
+    for _ in range(30):
+        if postgres_up():
+            return
+        time.sleep(1)
+    sys.exit("PostgreSQL did not start on 127.0.0.1:5432")
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    ensure_venv()
+    ensure_debian_packages()
+    ensure_postgres()
+    step("running the test suite")
+    return subprocess.call([str(PY), "-m", "pytest", *sys.argv[1:]], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
