@@ -58,7 +58,7 @@ class Database:
 
 async def _truncate(db: Database) -> None:
     from coord.core.db import all_tables
-    from coord.plans.importer import shipped_plan_files, parse_plan_file
+    from coord.plans.importer import parse_plan_file, shipped_plan_files
 
     tables = [t._meta.tablename for t in all_tables() if t._meta.tablename not in REFERENCE_TABLES]
     shipped = tuple(parse_plan_file(p).code for p in shipped_plan_files())
@@ -277,3 +277,16 @@ def browser_page() -> Iterator[Any]:
 
     with chromium_page() as page:
         yield page
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[Any]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    from tests.support.smtp_sink import SmtpSink
+
+    sink = SmtpSink(host="127.0.0.1", port=0)
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -9,8 +9,17 @@ from litestar.params import Parameter
 
 from coord.accounts.access import Scope
 from coord.partners import csv_io, service
-from coord.partners.schemas import ContactIn, ContactOut, ContactPatch, ImportReport, OrganisationIn, OrganisationOut, OrganisationPatch, to_dict
-from coord.web.pagination import Paginated, PageRequest, paginated
+from coord.partners.schemas import (
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    ImportReport,
+    OrganisationIn,
+    OrganisationOut,
+    OrganisationPatch,
+    to_dict,
+)
+from coord.web.pagination import PageRequest, Paginated, paginated
 
 Page = Annotated[int | None, Parameter(ge=1)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]

@@ -1,6 +1,6 @@
 from piccolo.columns import Date, ForeignKey, Text, Timestamptz, Varchar
-from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from coord.plans.tables import Plan
