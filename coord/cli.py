@@ -57,8 +57,18 @@ def cmd_user_create(args: argparse.Namespace) -> None:
     from coord.core.errors import ValidationFailed
 
     try:
-        user = _run(create_user(Scope(SYSTEM), {"email": args.email, "password": args.password, "role": args.role,
-                                                 "department": args.department or "", "full_name": args.name or ""}))
+        user = _run(
+            create_user(
+                Scope(SYSTEM),
+                {
+                    "email": args.email,
+                    "password": args.password,
+                    "role": args.role,
+                    "department": args.department or "",
+                    "full_name": args.name or "",
+                },
+            )
+        )
     except ValidationFailed as exc:
         raise SystemExit("\n".join(f"{k} : {v}" for k, v in exc.errors.items())) from exc
     print(f"Compte créé : {user['email']} ({user['role']}{', ' + user['department'] if user['department'] else ''}).")
@@ -87,14 +97,17 @@ def _department_scope(code: str) -> Callable[[], Awaitable[tuple[Any, dict[str, 
 def cmd_partners_import(args: argparse.Namespace) -> None:
     from coord.partners import csv_io
 
+    data = Path(args.file).read_bytes()
+
     async def run() -> csv_io.ImportResult:
         scope, dept = await _department_scope(args.department)()
-        return await csv_io.import_partners(scope, dept["id"], csv_io.decode(Path(args.file).read_bytes()),
-                                            dry_run=args.dry_run)
+        return await csv_io.import_partners(scope, dept["id"], csv_io.decode(data), dry_run=args.dry_run)
 
     result = _run(run())
-    print(f"{result.organisations_created} organisation(s), {result.contacts_created} contact(s)"
-          f"{' (simulation)' if result.dry_run else ''} ; {len(result.rejected)} ligne(s) rejetée(s).")
+    print(
+        f"{result.organisations_created} organisation(s), {result.contacts_created} contact(s)"
+        f"{' (simulation)' if result.dry_run else ''} ; {len(result.rejected)} ligne(s) rejetée(s)."
+    )
     for row in result.rejected:
         print(f"  ligne {row['line']} : {row['reason']}")
 
@@ -142,14 +155,16 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print("\n" + "=" * 72)
     print(f"Coord (démonstration) : {url}")
     print(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
-    for email, name, role, dept in DEMO_USERS:
+    for email, _name, role, dept in DEMO_USERS:
         print(f"  {email:34} {role:12} {dept or 'tous'}")
     print("=" * 72 + "\n", flush=True)
     serve(args.host, args.port, demo=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coord", description="Coordination départementale de la lutte contre la traite.")
+    parser = argparse.ArgumentParser(
+        prog="coord", description="Coordination départementale de la lutte contre la traite."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="start the web service")
@@ -165,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
 
     ref = sub.add_parser("reference", help="reference data").add_subparsers(dest="sub", required=True)
-    ref.add_parser("load", help="load départements, institution kinds and shipped plans").set_defaults(func=cmd_reference_load)
+    ref.add_parser("load", help="load départements, institution kinds and shipped plans").set_defaults(
+        func=cmd_reference_load
+    )
 
     plan = sub.add_parser("plan", help="national plans").add_subparsers(dest="sub", required=True)
     p = plan.add_parser("import", help="import a plan from a TOML or CSV file")
@@ -188,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, help="expire after this many days")
     p.set_defaults(func=cmd_token_create)
 
-    partners = sub.add_parser("partners", help="partner organisations and contacts").add_subparsers(dest="sub", required=True)
+    partners = sub.add_parser("partners", help="partner organisations and contacts").add_subparsers(
+        dest="sub", required=True
+    )
     p = partners.add_parser("import", help="import a CSV file into a département")
     p.add_argument("--department", required=True)
     p.add_argument("--dry-run", action="store_true")

@@ -14,7 +14,7 @@ from coord.partners import service as partners
 from coord.plans.tables import Plan
 from coord.territory import pilot_sites
 
-DEMO_PASSWORD = "Coord-demo-2026"
+DEMO_PASSWORD = "Coord-demo-2026"  # noqa: S105 (printed on purpose for the demo)
 
 DEMO_USERS = [
     ("national@demo.coord.fr", "Claire Martin (MIPROF)", "national", None),
@@ -28,31 +28,71 @@ DEMO_USERS = [
 
 # (name, kind, acronym, [(first, last, function)])
 PARTNERS: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
-    ("Préfecture", "prefecture", "", [("Anne", "Lefèvre", "Directrice de cabinet"),
-                                     ("Paul", "Garnier", "Chef du bureau de la prévention")]),
-    ("Parquet du tribunal judiciaire", "parquet", "TJ", [("Hélène", "Dubois", "Procureure de la République"),
-                                                         ("Karim", "Saïdi", "Substitut référent traite")]),
-    ("Conseil départemental – Aide sociale à l'enfance", "conseil_departemental", "ASE",
-     [("Isabelle", "Moreau", "Directrice enfance famille")]),
-    ("Direction territoriale de la protection judiciaire de la jeunesse", "pjj", "DTPJJ",
-     [("Olivier", "Blanc", "Directeur territorial")]),
-    ("Direction départementale de la police nationale", "police", "DDPN",
-     [("Sophie", "Girard", "Cheffe de la sûreté départementale")]),
+    (
+        "Préfecture",
+        "prefecture",
+        "",
+        [("Anne", "Lefèvre", "Directrice de cabinet"), ("Paul", "Garnier", "Chef du bureau de la prévention")],
+    ),
+    (
+        "Parquet du tribunal judiciaire",
+        "parquet",
+        "TJ",
+        [("Hélène", "Dubois", "Procureure de la République"), ("Karim", "Saïdi", "Substitut référent traite")],
+    ),
+    (
+        "Conseil départemental – Aide sociale à l'enfance",
+        "conseil_departemental",
+        "ASE",
+        [("Isabelle", "Moreau", "Directrice enfance famille")],
+    ),
+    (
+        "Direction territoriale de la protection judiciaire de la jeunesse",
+        "pjj",
+        "DTPJJ",
+        [("Olivier", "Blanc", "Directeur territorial")],
+    ),
+    (
+        "Direction départementale de la police nationale",
+        "police",
+        "DDPN",
+        [("Sophie", "Girard", "Cheffe de la sûreté départementale")],
+    ),
     ("Groupement de gendarmerie départementale", "gendarmerie", "GGD", [("Luc", "Fontaine", "Commandant en second")]),
-    ("Direction des services départementaux de l'Éducation nationale", "education_nationale", "DSDEN",
-     [("Marie", "Chevalier", "Conseillère technique du DASEN")]),
-    ("Direction départementale de l'emploi, du travail et des solidarités", "ddets", "DDETS",
-     [("Yann", "Le Gall", "Responsable de l'inspection du travail")]),
-    ("Association d'aide aux victimes de la traite", "association", "",
-     [("Fatou", "Diallo", "Coordinatrice du pôle traite")]),
+    (
+        "Direction des services départementaux de l'Éducation nationale",
+        "education_nationale",
+        "DSDEN",
+        [("Marie", "Chevalier", "Conseillère technique du DASEN")],
+    ),
+    (
+        "Direction départementale de l'emploi, du travail et des solidarités",
+        "ddets",
+        "DDETS",
+        [("Yann", "Le Gall", "Responsable de l'inspection du travail")],
+    ),
+    (
+        "Association d'aide aux victimes de la traite",
+        "association",
+        "",
+        [("Fatou", "Diallo", "Coordinatrice du pôle traite")],
+    ),
     ("Ordre des avocats", "barreau", "", [("Pierre", "Lambert", "Bâtonnier")]),
 ]
 
 DEPARTMENTS = ["34", "93", "57", "973"]
-MAIL_DOMAINS = {"prefecture": "interieur.gouv.fr", "parquet": "justice.fr", "pjj": "justice.fr",
-                "police": "interieur.gouv.fr", "gendarmerie": "gendarmerie.interieur.gouv.fr",
-                "education_nationale": "ac-exemple.fr", "ddets": "ddets.gouv.fr", "conseil_departemental": "cd.exemple.fr",
-                "association": "asso-exemple.org", "barreau": "avocats-exemple.fr"}
+MAIL_DOMAINS = {
+    "prefecture": "interieur.gouv.fr",
+    "parquet": "justice.fr",
+    "pjj": "justice.fr",
+    "police": "interieur.gouv.fr",
+    "gendarmerie": "gendarmerie.interieur.gouv.fr",
+    "education_nationale": "ac-exemple.fr",
+    "ddets": "ddets.gouv.fr",
+    "conseil_departemental": "cd.exemple.fr",
+    "association": "asso-exemple.org",
+    "barreau": "avocats-exemple.fr",
+}
 
 
 def _slug(text: str) -> str:
@@ -69,21 +109,36 @@ async def demo_loaded() -> bool:
 async def load_demo() -> dict[str, Any]:
     scope = Scope(SYSTEM)
     for email, name, role, dept in DEMO_USERS:
-        await create_user(scope, {"email": email, "full_name": name, "role": role, "password": DEMO_PASSWORD,
-                                  "department": dept or ""})
+        await create_user(
+            scope,
+            {"email": email, "full_name": name, "role": role, "password": DEMO_PASSWORD, "department": dept or ""},
+        )
     contacts_by_dept: dict[str, dict[str, int]] = {}
     for code in DEPARTMENTS:
         contacts_by_dept[code] = {}
         for org_name, kind, acronym, people in PARTNERS:
-            org = await partners.create_organisation(scope, {
-                "department": code, "name": org_name, "kind": kind, "acronym": acronym,
-            })
+            org = await partners.create_organisation(
+                scope,
+                {
+                    "department": code,
+                    "name": org_name,
+                    "kind": kind,
+                    "acronym": acronym,
+                },
+            )
             for first, last, function in people:
                 email = f"{_slug(first)}.{_slug(last)}-{code}@{MAIL_DOMAINS.get(kind, 'exemple.fr')}"
-                contact = await partners.create_contact(scope, {
-                    "organisation": org["id"], "first_name": first, "last_name": last, "function": function,
-                    "email": email, "phone": "01 23 45 67 89",
-                })
+                contact = await partners.create_contact(
+                    scope,
+                    {
+                        "organisation": org["id"],
+                        "first_name": first,
+                        "last_name": last,
+                        "function": function,
+                        "email": email,
+                        "phone": "01 23 45 67 89",
+                    },
+                )
                 contacts_by_dept[code][kind + ":" + last] = contact["id"]
         await _committees(scope, code, contacts_by_dept[code])
     await _pilot_site(scope)
@@ -92,19 +147,42 @@ async def load_demo() -> dict[str, Any]:
 
 async def _committees(scope: Scope, code: str, contacts: dict[str, int]) -> None:
     chair = next(v for k, v in contacts.items() if k.startswith("prefecture:"))
-    cdpd = await committees.create_committee(scope, {
-        "department": code, "name": "CDPD – formation plénière", "kind": "cdpd_pleniere", "chair": chair,
-        "description": "Conseil départemental de prévention de la délinquance ; une séance par an consacrée à la traite (mesure 22).",
-    })
-    commission = await committees.create_committee(scope, {
-        "department": code, "name": "Commission prostitution et traite des êtres humains", "kind": "cdpd_commission_teh",
-        "chair": chair, "description": "Commission spécialisée du CDPD, étendue aux mineurs.",
-    })
+    cdpd = await committees.create_committee(
+        scope,
+        {
+            "department": code,
+            "name": "CDPD – formation plénière",
+            "kind": "cdpd_pleniere",
+            "chair": chair,
+            "description": (
+                "Conseil départemental de prévention de la délinquance ; "
+                "une séance par an consacrée à la traite (mesure 22)."
+            ),
+        },
+    )
+    commission = await committees.create_committee(
+        scope,
+        {
+            "department": code,
+            "name": "Commission prostitution et traite des êtres humains",
+            "kind": "cdpd_commission_teh",
+            "chair": chair,
+            "description": "Commission spécialisée du CDPD, étendue aux mineurs.",
+        },
+    )
     for key, contact_id in contacts.items():
         role = "president" if contact_id == chair else "membre"
         await committees.add_member(scope, cdpd["id"], {"contact": contact_id, "role": role})
-        if key.split(":")[0] in {"prefecture", "parquet", "conseil_departemental", "pjj", "police", "gendarmerie",
-                                 "association", "education_nationale"}:
+        if key.split(":")[0] in {
+            "prefecture",
+            "parquet",
+            "conseil_departemental",
+            "pjj",
+            "police",
+            "gendarmerie",
+            "association",
+            "education_nationale",
+        }:
             await committees.add_member(scope, commission["id"], {"contact": contact_id, "role": role})
 
 
@@ -112,14 +190,33 @@ async def _pilot_site(scope: Scope) -> None:
     plan = await Plan.select(Plan.id).where(Plan.code == "2019-2021").first()
     if plan is None:
         async with transaction():
-            await Plan.insert(Plan(code="2019-2021", title="Deuxième plan d'action national contre la traite des êtres humains 2019-2021",
-                                   start_year=2019, end_year=2021))
-    await pilot_sites.create_pilot_site(scope, {
-        "department": "34", "plan": "2019-2021", "scheme": "protection_mineurs",
-        "designated_on": dt.date(2019, 10, 18).isoformat(), "status": "actif",
-        "notes": "Extension du dispositif parisien de protection des mineurs victimes par convention locale.",
-    })
-    await pilot_sites.create_pilot_site(scope, {
-        "department": "93", "plan": "2019-2021", "scheme": "coordination",
-        "designated_on": dt.date(2019, 10, 18).isoformat(), "status": "actif", "notes": "",
-    })
+            await Plan.insert(
+                Plan(
+                    code="2019-2021",
+                    title="Deuxième plan d'action national contre la traite des êtres humains 2019-2021",
+                    start_year=2019,
+                    end_year=2021,
+                )
+            )
+    await pilot_sites.create_pilot_site(
+        scope,
+        {
+            "department": "34",
+            "plan": "2019-2021",
+            "scheme": "protection_mineurs",
+            "designated_on": dt.date(2019, 10, 18).isoformat(),
+            "status": "actif",
+            "notes": "Extension du dispositif parisien de protection des mineurs victimes par convention locale.",
+        },
+    )
+    await pilot_sites.create_pilot_site(
+        scope,
+        {
+            "department": "93",
+            "plan": "2019-2021",
+            "scheme": "coordination",
+            "designated_on": dt.date(2019, 10, 18).isoformat(),
+            "status": "actif",
+            "notes": "",
+        },
+    )

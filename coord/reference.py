@@ -19,11 +19,18 @@ async def load_departments(path: Path | None = None) -> int:
     existing = {r["code"]: r["id"] for r in await Department.select(Department.id, Department.code)}
     async with transaction():
         for d in rows:
-            values = {"name": d.name, "region_code": d.region_code, "region": d.region, "prefecture": d.prefecture,
-                      "timezone": d.timezone, "holiday_subdivision": d.holiday_subdivision or None}
+            values = {
+                "name": d.name,
+                "region_code": d.region_code,
+                "region": d.region,
+                "prefecture": d.prefecture,
+                "timezone": d.timezone,
+                "holiday_subdivision": d.holiday_subdivision or None,
+            }
             if d.code in existing:
                 await Department.update({getattr(Department, k): v for k, v in values.items()}).where(
-                    Department.id == existing[d.code])
+                    Department.id == existing[d.code]
+                )
             else:
                 await Department.insert(Department(code=d.code, **values))
     return len(rows)
@@ -34,8 +41,9 @@ async def load_kinds() -> int:
     async with transaction():
         for position, (code, label) in enumerate(ORGANISATION_KINDS):
             if code in existing:
-                await OrganisationKind.update({OrganisationKind.label: label, OrganisationKind.position: position}).where(
-                    OrganisationKind.code == code)
+                await OrganisationKind.update(
+                    {OrganisationKind.label: label, OrganisationKind.position: position}
+                ).where(OrganisationKind.code == code)
             else:
                 await OrganisationKind.insert(OrganisationKind(code=code, label=label, position=position))
     return len(ORGANISATION_KINDS)

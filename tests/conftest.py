@@ -39,6 +39,7 @@ _executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
 
 def run(coro: Awaitable[T]) -> T:
     """Run a coroutine to completion from sync or async test code (on its own loop and thread)."""
+
     async def wrapper() -> T:
         return await coro
 
@@ -85,8 +86,9 @@ async def _truncate(db: Database) -> None:
 
 def _migrate(url: str) -> None:
     env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.piccolo_conf"}
-    result = subprocess.run([sys.executable, "-m", "coord.cli", "migrate"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "coord.cli", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     if result.returncode != 0:
         raise RuntimeError(f"migrations failed on {url}:\n{result.stdout}\n{result.stderr}")
 
@@ -143,9 +145,15 @@ def db(database: Database) -> Database:
 def settings(db: Database) -> Any:
     from coord.core.settings import Settings
 
-    return Settings(database_url=db.url, database_pool=False, base_url="http://testserver.local",
-                    secret_key="test-secret-key-0123456789", scheduler_enabled=False,
-                    organiser_email="coord-test@prefecture.example.gouv.fr", smtp_port=1)
+    return Settings(
+        database_url=db.url,
+        database_pool=False,
+        base_url="http://testserver.local",
+        secret_key="test-secret-key-0123456789",
+        scheduler_enabled=False,
+        organiser_email="coord-test@prefecture.example.gouv.fr",
+        smtp_port=1,
+    )
 
 
 @pytest.fixture
@@ -226,8 +234,18 @@ def make_user(db: Database) -> Callable[..., Account]:
 
     def make(role: str = "prefecture", department: str | None = "34", email: str | None = None) -> Account:
         email = email or f"{role}{next(counter)}-{department or 'nat'}@test.gouv.fr"
-        run(create_user(Scope(SYSTEM), {"email": email, "password": PASSWORD, "role": role,
-                                         "department": department or "", "full_name": email.split("@")[0]}))
+        run(
+            create_user(
+                Scope(SYSTEM),
+                {
+                    "email": email,
+                    "password": PASSWORD,
+                    "role": role,
+                    "department": department or "",
+                    "full_name": email.split("@")[0],
+                },
+            )
+        )
         return Account(email, role, department, run(create_token(email, "tests")))
 
     return make

@@ -75,7 +75,10 @@ def ensure_postgres() -> None:
     step("starting PostgreSQL")
     versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
     if not versions:
-        sys.exit("PostgreSQL is not installed: install it (Debian: apt-get install postgresql) or set COORD_TEST_ENGINES=sqlite")
+        sys.exit(
+            "PostgreSQL is not installed: install it (Debian: apt-get install postgresql) "
+            "or set COORD_TEST_ENGINES=sqlite"
+        )
     sh("pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start", check=False)
     for _ in range(30):
         if postgres_up():

@@ -37,15 +37,31 @@ async def login(request: Request) -> Response:
     target = _safe_next(str(data.get("suivant", "")))
     ip = request.client.host if request.client else ""
     try:
-        principal = await authenticate(email, str(data.get("password", "")), ip,
-                                       max_failures=settings.login_max_failures,
-                                       window_minutes=settings.login_window_minutes)
+        principal = await authenticate(
+            email,
+            str(data.get("password", "")),
+            ip,
+            max_failures=settings.login_max_failures,
+            window_minutes=settings.login_window_minutes,
+        )
     except LoginThrottled:
-        return page("accounts/login.html", status=429, next=target, values={"email": email}, errors={
-            "form": f"Trop de tentatives infructueuses. Réessayez dans {settings.login_window_minutes} minutes."})
+        return page(
+            "accounts/login.html",
+            status=429,
+            next=target,
+            values={"email": email},
+            errors={
+                "form": f"Trop de tentatives infructueuses. Réessayez dans {settings.login_window_minutes} minutes."
+            },
+        )
     if principal is None:
-        return page("accounts/login.html", status=401, next=target, values={"email": email},
-                    errors={"form": "Adresse électronique ou mot de passe incorrect."})
+        return page(
+            "accounts/login.html",
+            status=401,
+            next=target,
+            values={"email": email},
+            errors={"form": "Adresse électronique ou mot de passe incorrect."},
+        )
     request.clear_session()
     request.set_session({SESSION_USER_KEY: principal.user_id, SESSION_STARTED_KEY: int(time.time())})
     return redirect(request, target, f"Bienvenue, {principal.full_name or principal.email}.")

@@ -17,7 +17,7 @@ from coord.core.errors import NotFound, ValidationFailed
 from coord.core.validation import Fields
 from coord.territory.tables import Department
 
-TOKEN_PREFIX = "coord_"
+TOKEN_PREFIX = "coord_"  # noqa: S105 (a prefix, not a secret)
 
 
 class LoginThrottled(Exception):
@@ -87,7 +87,11 @@ async def create_user(
             ).returning(User.id)
         )[0]
         await audit.record(
-            scope.principal, "create", "user", row["id"], department_id=department_id,
+            scope.principal,
+            "create",
+            "user",
+            row["id"],
+            department_id=department_id,
             summary=f"Compte {email} ({ROLE_LABELS[role or '']})",
             after={"email": email, "role": role, "department": code},
         )
@@ -101,7 +105,9 @@ async def _recent_failures(email: str, ip: str, window: dt.timedelta) -> tuple[i
     return by_email, by_ip
 
 
-async def authenticate(email: str, password: str, ip: str, *, max_failures: int, window_minutes: int) -> Principal | None:
+async def authenticate(
+    email: str, password: str, ip: str, *, max_failures: int, window_minutes: int
+) -> Principal | None:
     """The user's principal, None on bad credentials; raises LoginThrottled when rate-limited.
 
     Failures are counted in the database so the limit holds across restarts and instances."""
@@ -136,22 +142,38 @@ async def create_token(email: str, name: str = "", *, days: int | None = None) -
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = _now() + dt.timedelta(days=days) if days else None
     async with transaction():
-        row = (await ApiToken.insert(
-            ApiToken(user=user["id"], name=name[:100], token_hash=_token_hash(token), prefix=token[:12], expires_at=expires)
-        ).returning(ApiToken.id))[0]
+        row = (
+            await ApiToken.insert(
+                ApiToken(
+                    user=user["id"],
+                    name=name[:100],
+                    token_hash=_token_hash(token),
+                    prefix=token[:12],
+                    expires_at=expires,
+                )
+            ).returning(ApiToken.id)
+        )[0]
         principal = await load_principal(user["id"])
         assert principal is not None
-        await audit.record(principal, "create", "api_token", row["id"], department_id=user["department"],
-                           summary=f"Jeton d'API « {name or token[:12]} »")
+        await audit.record(
+            principal,
+            "create",
+            "api_token",
+            row["id"],
+            department_id=user["department"],
+            summary=f"Jeton d'API « {name or token[:12]} »",
+        )
     return token
 
 
 async def principal_for_token(token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = await ApiToken.select(ApiToken.id, ApiToken.user, ApiToken.expires_at, ApiToken.revoked_at).where(
-        ApiToken.token_hash == _token_hash(token)
-    ).first()
+    row = (
+        await ApiToken.select(ApiToken.id, ApiToken.user, ApiToken.expires_at, ApiToken.revoked_at)
+        .where(ApiToken.token_hash == _token_hash(token))
+        .first()
+    )
     if row is None or row["revoked_at"] is not None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= _now():

@@ -15,8 +15,18 @@ from coord.audit.tables import AuditEntry
 from coord.web.forms import page
 from coord.web.pagination import PageRequest, Paginated, paginated
 
-COLUMNS = (AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.entity, AuditEntry.entity_id,
-           AuditEntry.summary, AuditEntry.before, AuditEntry.after, AuditEntry.department.code.as_alias("department"))
+COLUMNS = (
+    AuditEntry.id,
+    AuditEntry.at,
+    AuditEntry.actor,
+    AuditEntry.action,
+    AuditEntry.entity,
+    AuditEntry.entity_id,
+    AuditEntry.summary,
+    AuditEntry.before,
+    AuditEntry.after,
+    AuditEntry.department.code.as_alias("department"),
+)
 
 
 class AuditEntryOut(msgspec.Struct):
@@ -32,8 +42,14 @@ class AuditEntryOut(msgspec.Struct):
     department: str | None
 
 
-async def entries(access: Scope, request_page: PageRequest, *, department: str | None = None,
-                  entity: str | None = None, entity_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
+async def entries(
+    access: Scope,
+    request_page: PageRequest,
+    *,
+    department: str | None = None,
+    entity: str | None = None,
+    entity_id: int | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     query = access.select(AuditEntry, *COLUMNS)
     count = access.count(AuditEntry)
     conditions = []
@@ -45,7 +61,12 @@ async def entries(access: Scope, request_page: PageRequest, *, department: str |
         conditions.append(AuditEntry.entity_id == entity_id)
     for condition in conditions:
         query, count = query.where(condition), count.where(condition)
-    rows = await query.output(load_json=True).order_by(AuditEntry.id, ascending=False).limit(request_page.per_page).offset(request_page.offset)
+    rows = (
+        await query.output(load_json=True)
+        .order_by(AuditEntry.id, ascending=False)
+        .limit(request_page.per_page)
+        .offset(request_page.offset)
+    )
     return rows, await count
 
 
@@ -54,10 +75,15 @@ class AuditApi(Controller):
     tags = ["Journal"]
 
     @get("/", summary="Journal des modifications (le plus récent d'abord)")
-    async def list(self, access: Scope, department: str | None = None, entity: str | None = None,
-                   entity_id: int | None = None,
-                   page: Annotated[int | None, Parameter(ge=1)] = None,
-                   per_page: Annotated[int | None, Parameter(ge=1, le=200)] = None) -> Paginated:
+    async def list(
+        self,
+        access: Scope,
+        department: str | None = None,
+        entity: str | None = None,
+        entity_id: int | None = None,
+        page: Annotated[int | None, Parameter(ge=1)] = None,
+        per_page: Annotated[int | None, Parameter(ge=1, le=200)] = None,
+    ) -> Paginated:
         request_page = PageRequest.parse(page, per_page)
         rows, total = await entries(access, request_page, department=department, entity=entity, entity_id=entity_id)
         return paginated([AuditEntryOut(**r) for r in rows], total, request_page)
@@ -68,8 +94,14 @@ class AuditPages(Controller):
     async def list(self, access: Scope, request: Request, entity: str | None = None) -> Template:
         request_page = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
         rows, total = await entries(access, request_page, entity=entity or None)
-        return page("audit/list.html", section="audit", entries=rows, total=total, pager=request_page,
-                    filters={"entity": entity or ""})
+        return page(
+            "audit/list.html",
+            section="audit",
+            entries=rows,
+            total=total,
+            pager=request_page,
+            filters={"entity": entity or ""},
+        )
 
 
 API_ROUTES: list[Any] = [AuditApi]

@@ -22,12 +22,20 @@ class CommitteeApi(Controller):
     tags = ["Instances"]
 
     @get("/", summary="Instances (paginées, filtrables par département, type, état, nom)")
-    async def list(self, access: Scope, department: str | None = None, kind: str | None = None,
-                   active: bool | None = None, q: str | None = None, page: Page = None,
-                   per_page: PerPage = None) -> Paginated:
+    async def list(
+        self,
+        access: Scope,
+        department: str | None = None,
+        kind: str | None = None,
+        active: bool | None = None,
+        q: str | None = None,
+        page: Page = None,
+        per_page: PerPage = None,
+    ) -> Paginated:
         request = PageRequest.parse(page, per_page)
-        items, total = await service.list_committees(access, request, department=department, kind=kind,
-                                                     active=active, q=q)
+        items, total = await service.list_committees(
+            access, request, department=department, kind=kind, active=active, q=q
+        )
         return paginated(items, total, request)
 
     @post("/", summary="Créer une instance")

@@ -30,14 +30,35 @@ class CommitteePages(Controller):
         department = await access.department(code)
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
         items, total = await service.list_committees(access, pager, department=code, kind=kind or None)
-        return page("committees/list.html", **department_context(access, department, "committees"), committees=items,
-                    total=total, pager=pager, kinds=COMMITTEE_KINDS, filters={"kind": kind or ""})
+        return page(
+            "committees/list.html",
+            **department_context(access, department, "committees"),
+            committees=items,
+            total=total,
+            pager=pager,
+            kinds=COMMITTEE_KINDS,
+            filters={"kind": kind or ""},
+        )
 
-    async def _form(self, access: Scope, department: dict[str, Any], values: dict[str, Any], errors: dict[str, str],
-                    committee: dict[str, Any] | None = None, status: int = 200) -> Template:
-        return page("committees/form.html", status=status, **department_context(access, department, "committees"),
-                    values=values, errors=errors, kinds=COMMITTEE_KINDS, committee=committee,
-                    contacts=await service.contact_choices(access, department["id"]))
+    async def _form(
+        self,
+        access: Scope,
+        department: dict[str, Any],
+        values: dict[str, Any],
+        errors: dict[str, str],
+        committee: dict[str, Any] | None = None,
+        status: int = 200,
+    ) -> Template:
+        return page(
+            "committees/form.html",
+            status=status,
+            **department_context(access, department, "committees"),
+            values=values,
+            errors=errors,
+            kinds=COMMITTEE_KINDS,
+            committee=committee,
+            contacts=await service.contact_choices(access, department["id"]),
+        )
 
     @get("/nouvelle")
     async def new(self, access: Scope, code: str) -> Template:
@@ -51,20 +72,35 @@ class CommitteePages(Controller):
             committee = await service.create_committee(access, {**data, "department": department["code"]})
         except ValidationFailed as exc:
             return await self._form(access, department, data, exc.errors, status=422)
-        return redirect(request, f"/d/{department['code']}/instances/{committee['id']}",
-                        f"Instance « {committee['name']} » créée.")
+        return redirect(
+            request, f"/d/{department['code']}/instances/{committee['id']}", f"Instance « {committee['name']} » créée."
+        )
 
     @get("/{committee_id:int}")
     async def detail(self, access: Scope, code: str, committee_id: int) -> Template:
         department = await access.department(code)
         return await self._detail(access, department, await _committee_in(access, department, committee_id), {}, {})
 
-    async def _detail(self, access: Scope, department: dict[str, Any], committee: dict[str, Any],
-                      values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Template:
-        return page("committees/detail.html", status=status, **department_context(access, department, "committees"),
-                    committee=committee, members=await service.list_members(access, committee["id"]),
-                    contacts=await service.contact_choices(access, department["id"]), roles=MEMBER_ROLES,
-                    values=values, errors=errors)
+    async def _detail(
+        self,
+        access: Scope,
+        department: dict[str, Any],
+        committee: dict[str, Any],
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Template:
+        return page(
+            "committees/detail.html",
+            status=status,
+            **department_context(access, department, "committees"),
+            committee=committee,
+            members=await service.list_members(access, committee["id"]),
+            contacts=await service.contact_choices(access, department["id"]),
+            roles=MEMBER_ROLES,
+            values=values,
+            errors=errors,
+        )
 
     @get("/{committee_id:int}/modifier")
     async def edit(self, access: Scope, code: str, committee_id: int) -> Template:
@@ -100,12 +136,16 @@ class CommitteePages(Controller):
             member = await service.add_member(access, committee_id, data)
         except ValidationFailed as exc:
             return await self._detail(access, department, committee, data, exc.errors, status=422)
-        return redirect(request, f"/d/{department['code']}/instances/{committee_id}",
-                        f"{member['first_name']} {member['last_name']} ajouté(e) comme {member['role_label'].lower()}.")
+        return redirect(
+            request,
+            f"/d/{department['code']}/instances/{committee_id}",
+            f"{member['first_name']} {member['last_name']} ajouté(e) comme {member['role_label'].lower()}.",
+        )
 
     @post("/{committee_id:int}/membres/{member_id:int}/retirer")
-    async def remove_member(self, access: Scope, code: str, committee_id: int, member_id: int,
-                            request: Request) -> Response:
+    async def remove_member(
+        self, access: Scope, code: str, committee_id: int, member_id: int, request: Request
+    ) -> Response:
         department = await access.department(code)
         await _committee_in(access, department, committee_id)
         await service.remove_member(access, committee_id, member_id)

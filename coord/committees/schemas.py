@@ -17,7 +17,7 @@ class CommitteeIn(msgspec.Struct, forbid_unknown_fields=True):
 class CommitteePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     name: str | msgspec.UnsetType = msgspec.UNSET
     kind: str | msgspec.UnsetType = msgspec.UNSET
-    chair: int | None | msgspec.UnsetType = msgspec.UNSET
+    chair: int | msgspec.UnsetType | None = msgspec.UNSET
     description: str | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
 

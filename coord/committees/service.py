@@ -17,14 +17,26 @@ from coord.partners.tables import Contact
 from coord.web.pagination import PageRequest
 
 COLUMNS = (
-    Committee.id, Committee.name, Committee.kind, Committee.description, Committee.active, Committee.department,
-    Committee.chair, Committee.department.code.as_alias("department_code"),
-    Committee.chair.first_name.as_alias("chair_first_name"), Committee.chair.last_name.as_alias("chair_last_name"),
+    Committee.id,
+    Committee.name,
+    Committee.kind,
+    Committee.description,
+    Committee.active,
+    Committee.department,
+    Committee.chair,
+    Committee.department.code.as_alias("department_code"),
+    Committee.chair.first_name.as_alias("chair_first_name"),
+    Committee.chair.last_name.as_alias("chair_last_name"),
 )
 MEMBER_COLUMNS = (
-    CommitteeMember.id, CommitteeMember.committee, CommitteeMember.contact, CommitteeMember.role,
-    CommitteeMember.department, CommitteeMember.contact.first_name.as_alias("first_name"),
-    CommitteeMember.contact.last_name.as_alias("last_name"), CommitteeMember.contact.email.as_alias("email"),
+    CommitteeMember.id,
+    CommitteeMember.committee,
+    CommitteeMember.contact,
+    CommitteeMember.role,
+    CommitteeMember.department,
+    CommitteeMember.contact.first_name.as_alias("first_name"),
+    CommitteeMember.contact.last_name.as_alias("last_name"),
+    CommitteeMember.contact.email.as_alias("email"),
     CommitteeMember.contact.function.as_alias("function"),
     CommitteeMember.contact.organisation.name.as_alias("organisation_name"),
 )
@@ -33,17 +45,30 @@ MEMBER_COLUMNS = (
 def committee_out(row: dict[str, Any], member_count: int = 0) -> dict[str, Any]:
     chair = " ".join(p for p in (row.get("chair_first_name"), row.get("chair_last_name")) if p)
     return {
-        "id": row["id"], "department": row["department_code"], "name": row["name"], "kind": row["kind"],
-        "kind_label": COMMITTEE_KINDS.get(row["kind"], row["kind"]), "description": row["description"],
-        "active": row["active"], "chair": row["chair"], "chair_name": chair, "member_count": member_count,
+        "id": row["id"],
+        "department": row["department_code"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "kind_label": COMMITTEE_KINDS.get(row["kind"], row["kind"]),
+        "description": row["description"],
+        "active": row["active"],
+        "chair": row["chair"],
+        "chair_name": chair,
+        "member_count": member_count,
     }
 
 
 def member_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["id"], "committee": row["committee"], "contact": row["contact"], "role": row["role"],
-        "role_label": MEMBER_ROLES.get(row["role"], row["role"]), "first_name": row["first_name"],
-        "last_name": row["last_name"], "email": row["email"], "function": row["function"],
+        "id": row["id"],
+        "committee": row["committee"],
+        "contact": row["contact"],
+        "role": row["role"],
+        "role_label": MEMBER_ROLES.get(row["role"], row["role"]),
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "email": row["email"],
+        "function": row["function"],
         "organisation_name": row["organisation_name"],
     }
 
@@ -51,13 +76,23 @@ def member_out(row: dict[str, Any]) -> dict[str, Any]:
 async def _member_counts(committee_ids: list[int]) -> dict[int, int]:
     if not committee_ids:
         return {}
-    rows = await CommitteeMember.select(CommitteeMember.committee, Count(CommitteeMember.id, alias="n")).where(
-        CommitteeMember.committee.is_in(committee_ids)).group_by(CommitteeMember.committee)
+    rows = (
+        await CommitteeMember.select(CommitteeMember.committee, Count(CommitteeMember.id, alias="n"))
+        .where(CommitteeMember.committee.is_in(committee_ids))
+        .group_by(CommitteeMember.committee)
+    )
     return {r["committee"]: r["n"] for r in rows}
 
 
-async def list_committees(scope: Scope, page: PageRequest, *, department: str | None = None, kind: str | None = None,
-                          active: bool | None = None, q: str | None = None) -> tuple[list[dict[str, Any]], int]:
+async def list_committees(
+    scope: Scope,
+    page: PageRequest,
+    *,
+    department: str | None = None,
+    kind: str | None = None,
+    active: bool | None = None,
+    q: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     conditions = []
     if department:
         conditions.append(Committee.department == (await scope.department(department))["id"])
@@ -80,8 +115,9 @@ async def get_committee(scope: Scope, committee_id: int) -> dict[str, Any]:
     return committee_out(row, (await _member_counts([committee_id])).get(committee_id, 0))
 
 
-async def _same_department_contact(scope: Scope, department_id: int | None, fields: Fields, field: str,
-                                   message: str) -> int | None:
+async def _same_department_contact(
+    scope: Scope, department_id: int | None, fields: Fields, field: str, message: str
+) -> int | None:
     value = fields.integer(field, minimum=1)
     if not value:
         return None
@@ -95,8 +131,9 @@ async def _same_department_contact(scope: Scope, department_id: int | None, fiel
     return value
 
 
-async def _committee_fields(scope: Scope, data: dict[str, Any], *, partial: bool, department_id: int | None,
-                            exclude_id: int | None = None) -> dict[str, Any]:
+async def _committee_fields(
+    scope: Scope, data: dict[str, Any], *, partial: bool, department_id: int | None, exclude_id: int | None = None
+) -> dict[str, Any]:
     fields = Fields(data, partial=partial)
     name = fields.text("name", required=True, max_length=200)
     fields.choice("kind", COMMITTEE_KINDS)
@@ -106,7 +143,8 @@ async def _committee_fields(scope: Scope, data: dict[str, Any], *, partial: bool
         department_id = await resolve_department(scope, data.get("department"), fields)
     if not fields.partial or fields.present("chair"):
         fields.values["chair"] = await _same_department_contact(
-            scope, department_id, fields, "chair", "Le président doit être un contact de ce département.")
+            scope, department_id, fields, "chair", "Le président doit être un contact de ce département."
+        )
     if name and department_id:
         clash = Committee.exists().where((Committee.department == department_id) & Committee.name.ilike(name))
         if exclude_id:
@@ -127,24 +165,40 @@ async def create_committee(scope: Scope, data: dict[str, Any]) -> dict[str, Any]
 
 async def update_committee(scope: Scope, committee_id: int, data: dict[str, Any]) -> dict[str, Any]:
     current = await scope.get(Committee, committee_id)
-    values = await _committee_fields(scope, data, partial=True, department_id=current["department"],
-                                     exclude_id=committee_id)
-    await records.update(scope, Committee, committee_id, values, entity="committee",
-                         summary=f"Instance « {values.get('name', current['name'])} »")
+    values = await _committee_fields(
+        scope, data, partial=True, department_id=current["department"], exclude_id=committee_id
+    )
+    await records.update(
+        scope,
+        Committee,
+        committee_id,
+        values,
+        entity="committee",
+        summary=f"Instance « {values.get('name', current['name'])} »",
+    )
     return await get_committee(scope, committee_id)
 
 
 async def delete_committee(scope: Scope, committee_id: int) -> None:
     current = await scope.get(Committee, committee_id)
-    await records.delete(scope, Committee, committee_id, entity="committee", summary=f"Instance « {current['name']} »",
-                         in_use="Cette instance a des réunions : désactivez-la plutôt que de la supprimer.")
+    await records.delete(
+        scope,
+        Committee,
+        committee_id,
+        entity="committee",
+        summary=f"Instance « {current['name']} »",
+        in_use="Cette instance a des réunions : désactivez-la plutôt que de la supprimer.",
+    )
 
 
 # -- members ------------------------------------------------------------------------------------
 async def list_members(scope: Scope, committee_id: int) -> list[dict[str, Any]]:
     await scope.get(Committee, committee_id)
-    rows = await scope.select(CommitteeMember, *MEMBER_COLUMNS).where(CommitteeMember.committee == committee_id) \
+    rows = (
+        await scope.select(CommitteeMember, *MEMBER_COLUMNS)
+        .where(CommitteeMember.committee == committee_id)
         .order_by(CommitteeMember.contact.last_name)
+    )
     order = list(MEMBER_ROLES)
     return sorted((member_out(r) for r in rows), key=lambda m: order.index(m["role"]) if m["role"] in order else 99)
 
@@ -153,17 +207,23 @@ async def add_member(scope: Scope, committee_id: int, data: dict[str, Any]) -> d
     committee = await scope.get(Committee, committee_id)
     fields = Fields(data)
     role = fields.choice("role", MEMBER_ROLES)
-    contact_id = await _same_department_contact(scope, committee["department"], fields, "contact",
-                                                "Choisissez un contact de ce département.")
+    contact_id = await _same_department_contact(
+        scope, committee["department"], fields, "contact", "Choisissez un contact de ce département."
+    )
     if not contact_id and "contact" not in fields.errors:
         fields.errors["contact"] = "Ce champ est obligatoire."
     if contact_id and await CommitteeMember.exists().where(
-            (CommitteeMember.committee == committee_id) & (CommitteeMember.contact == contact_id)):
+        (CommitteeMember.committee == committee_id) & (CommitteeMember.contact == contact_id)
+    ):
         fields.error("contact", "Ce contact est déjà membre de cette instance.")
     fields.check()
-    row = await records.create(scope, CommitteeMember, {"committee": committee_id, "contact": contact_id, "role": role,
-                                                        "department": committee["department"]},
-                               entity="committee_member", summary=f"Membre ajouté à « {committee['name']} »")
+    row = await records.create(
+        scope,
+        CommitteeMember,
+        {"committee": committee_id, "contact": contact_id, "role": role, "department": committee["department"]},
+        entity="committee_member",
+        summary=f"Membre ajouté à « {committee['name']} »",
+    )
     return await get_member(scope, committee_id, row["id"])
 
 
@@ -185,13 +245,22 @@ async def update_member(scope: Scope, committee_id: int, member_id: int, data: d
 
 async def remove_member(scope: Scope, committee_id: int, member_id: int) -> None:
     member = await get_member(scope, committee_id, member_id)
-    await records.delete(scope, CommitteeMember, member_id, entity="committee_member",
-                         summary=f"Membre retiré : {member['first_name']} {member['last_name']}")
+    await records.delete(
+        scope,
+        CommitteeMember,
+        member_id,
+        entity="committee_member",
+        summary=f"Membre retiré : {member['first_name']} {member['last_name']}",
+    )
 
 
 async def contact_choices(scope: Scope, department_id: int) -> dict[int, str]:
     """Active contacts of the département for select boxes, « Nom Prénom – Organisation »."""
-    rows = await scope.select(Contact, Contact.id, Contact.first_name, Contact.last_name,
-                              Contact.organisation.name.as_alias("org")).where(
-        (Contact.department == department_id) & (Contact.active.eq(True))).order_by(Contact.last_name)
+    rows = (
+        await scope.select(
+            Contact, Contact.id, Contact.first_name, Contact.last_name, Contact.organisation.name.as_alias("org")
+        )
+        .where((Contact.department == department_id) & (Contact.active.eq(True)))
+        .order_by(Contact.last_name)
+    )
     return {r["id"]: f"{r['last_name']} {r['first_name']} – {r['org']}" for r in rows}

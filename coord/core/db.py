@@ -29,9 +29,7 @@ def engine_for(settings: Settings) -> Engine:
         return SQLiteEngine(path=str(path), timeout=SQLITE_TIMEOUT_SECONDS)
     if settings.database_url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": settings.database_url})
-    raise ValueError(
-        f"unsupported database URL {settings.database_url!r}: use sqlite:///path or postgresql://..."
-    )
+    raise ValueError(f"unsupported database URL {settings.database_url!r}: use sqlite:///path or postgresql://...")
 
 
 _engine: Engine | None = None

@@ -20,7 +20,9 @@ def _ddl(sql: str) -> Callable[[], Awaitable[None]]:
     return run
 
 
-def create_index(name: str, table: str, columns: list[str], *, unique: bool = False, where: str = "") -> Callable[[], Awaitable[None]]:
+def create_index(
+    name: str, table: str, columns: list[str], *, unique: bool = False, where: str = ""
+) -> Callable[[], Awaitable[None]]:
     cols = ", ".join(f'"{c}"' for c in columns)
     kind = "UNIQUE INDEX" if unique else "INDEX"
     suffix = f" WHERE {where}" if where else ""

@@ -36,8 +36,15 @@ async def create(
     scope.require(permission, department_id)
     async with transaction():
         row = (await table.insert(table(**values)).returning(*table._meta.columns))[0]
-        await audit.record(scope.principal, "create", entity, row["id"], department_id=department_id,
-                           summary=summary, after=_plain(row))
+        await audit.record(
+            scope.principal,
+            "create",
+            entity,
+            row["id"],
+            department_id=department_id,
+            summary=summary,
+            after=_plain(row),
+        )
     return row
 
 
@@ -56,14 +63,24 @@ async def update(
     if hasattr(table, "updated_at"):
         changes = {**changes, "updated_at": _now()}
     async with transaction():
-        rows = await table.update({getattr(table, k): v for k, v in changes.items()}).where(
-            table._meta.primary_key == record_id
-        ).returning(*table._meta.columns)
+        rows = (
+            await table.update({getattr(table, k): v for k, v in changes.items()})
+            .where(table._meta.primary_key == record_id)
+            .returning(*table._meta.columns)
+        )
         after = rows[0]
         old, new = audit.changed_fields(_plain(before), _plain(after))
         if new:
-            await audit.record(scope.principal, "update", entity, record_id, department_id=before.get("department"),
-                               summary=summary, before=old, after=new)
+            await audit.record(
+                scope.principal,
+                "update",
+                entity,
+                record_id,
+                department_id=before.get("department"),
+                summary=summary,
+                before=old,
+                after=new,
+            )
     return after
 
 
@@ -83,8 +100,15 @@ async def delete(
     try:
         async with transaction():
             await table.delete().where(table._meta.primary_key == record_id)
-            await audit.record(scope.principal, "delete", entity, record_id, department_id=before.get("department"),
-                               summary=summary, before=_plain(before))
+            await audit.record(
+                scope.principal,
+                "delete",
+                entity,
+                record_id,
+                department_id=before.get("department"),
+                summary=summary,
+                before=_plain(before),
+            )
     except Exception as exc:
         if _is_integrity_error(exc):
             raise Conflict(in_use or "Cet élément est encore utilisé ailleurs et ne peut pas être supprimé.") from exc

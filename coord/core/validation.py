@@ -13,7 +13,9 @@ from typing import Any
 
 from coord.core.errors import ValidationFailed
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 PHONE_RE = re.compile(r"^\+?[0-9 .()-]{6,25}$")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -60,7 +62,9 @@ class Fields:
             return None
         value = raw.replace("\r\n", "\n")
         if CONTROL_RE.search(value) or (not multiline and "\n" in value):
-            self.errors[name] = "Ce champ contient des caractères non autorisés (retours à la ligne ou caractères de contrôle)."
+            self.errors[name] = (
+                "Ce champ contient des caractères non autorisés (retours à la ligne ou caractères de contrôle)."
+            )
             return None
         if len(value) > max_length:
             self.errors[name] = f"{max_length} caractères au maximum (actuellement {len(value)})."
@@ -99,7 +103,9 @@ class Fields:
         self.values[name] = raw
         return raw
 
-    def integer(self, name: str, *, required: bool = False, minimum: int | None = None, maximum: int | None = None) -> int | None:
+    def integer(
+        self, name: str, *, required: bool = False, minimum: int | None = None, maximum: int | None = None
+    ) -> int | None:
         if self._skip(name):
             return None
         raw = self._raw(name)

@@ -36,14 +36,28 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_settings().secret_key, salt=SALT)
 
 
-async def issue(purpose: str, target_id: int, *, department_id: int | None, contact_id: int | None = None,
-                valid_for: dt.timedelta | None = dt.timedelta(days=90), now: dt.datetime | None = None) -> str:
+async def issue(
+    purpose: str,
+    target_id: int,
+    *,
+    department_id: int | None,
+    contact_id: int | None = None,
+    valid_for: dt.timedelta | None = dt.timedelta(days=90),
+    now: dt.datetime | None = None,
+) -> str:
     """A new link token (call inside the transaction of the change that hands it out)."""
     now = now or dt.datetime.now(dt.UTC)
-    row = (await PartnerLink.insert(PartnerLink(
-        purpose=purpose, target_id=target_id, department=department_id, contact_id=contact_id,
-        expires_at=now + valid_for if valid_for else None,
-    )).returning(PartnerLink.id))[0]
+    row = (
+        await PartnerLink.insert(
+            PartnerLink(
+                purpose=purpose,
+                target_id=target_id,
+                department=department_id,
+                contact_id=contact_id,
+                expires_at=now + valid_for if valid_for else None,
+            )
+        ).returning(PartnerLink.id)
+    )[0]
     return _serializer().dumps([row["id"], purpose])
 
 

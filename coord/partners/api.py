@@ -30,8 +30,15 @@ class OrganisationApi(Controller):
     tags = ["Partenaires"]
 
     @get("/", summary="Liste des organisations partenaires (paginée, filtrable)")
-    async def list(self, access: Scope, department: str | None = None, kind: str | None = None, q: str | None = None,
-                   page: Page = None, per_page: PerPage = None) -> Paginated:
+    async def list(
+        self,
+        access: Scope,
+        department: str | None = None,
+        kind: str | None = None,
+        q: str | None = None,
+        page: Page = None,
+        per_page: PerPage = None,
+    ) -> Paginated:
         request = PageRequest.parse(page, per_page)
         items, total = await service.list_organisations(access, request, department=department, kind=kind, q=q)
         return paginated(items, total, request)
@@ -56,8 +63,11 @@ class OrganisationApi(Controller):
     async def export(self, access: Scope, department: str) -> Response[str]:
         dept = await access.department(department)
         text = await csv_io.export_partners(access, dept["id"])
-        return Response(text, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="partenaires-{dept["code"]}.csv"'})
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="partenaires-{dept["code"]}.csv"'},
+        )
 
     @post("/import", summary="Import CSV des organisations et contacts (corps text/csv)", status_code=200)
     async def import_csv(self, access: Scope, request: Request, department: str, dry_run: bool = False) -> ImportReport:
@@ -65,9 +75,12 @@ class OrganisationApi(Controller):
         dept = await access.department(department)
         body = await request.body()
         result = await csv_io.import_partners(access, dept["id"], csv_io.decode(body), dry_run=dry_run)
-        return ImportReport(organisations_created=result.organisations_created, contacts_created=result.contacts_created,
-                            rejected=[{"line": r["line"], "reason": r["reason"]} for r in result.rejected],  # type: ignore[misc]
-                            dry_run=result.dry_run)
+        return ImportReport(
+            organisations_created=result.organisations_created,
+            contacts_created=result.contacts_created,
+            rejected=[{"line": r["line"], "reason": r["reason"]} for r in result.rejected],  # type: ignore[misc]
+            dry_run=result.dry_run,
+        )
 
 
 class ContactApi(Controller):
@@ -75,11 +88,20 @@ class ContactApi(Controller):
     tags = ["Partenaires"]
 
     @get("/", summary="Liste des contacts (paginée, filtrable)")
-    async def list(self, access: Scope, department: str | None = None, organisation: int | None = None,
-                   q: str | None = None, active: bool | None = None, page: Page = None, per_page: PerPage = None) -> Paginated:
+    async def list(
+        self,
+        access: Scope,
+        department: str | None = None,
+        organisation: int | None = None,
+        q: str | None = None,
+        active: bool | None = None,
+        page: Page = None,
+        per_page: PerPage = None,
+    ) -> Paginated:
         request = PageRequest.parse(page, per_page)
-        items, total = await service.list_contacts(access, request, department=department, organisation=organisation,
-                                                   q=q, active=active)
+        items, total = await service.list_contacts(
+            access, request, department=department, organisation=organisation, q=q, active=active
+        )
         return paginated(items, total, request)
 
     @post("/", summary="Créer un contact")

@@ -23,8 +23,17 @@ from coord.partners.service import kind_labels
 from coord.partners.tables import Contact, Organisation
 
 COLUMNS = [
-    "organisation", "type", "sigle", "adresse", "email_organisation", "telephone_organisation",
-    "prenom", "nom", "fonction", "email", "telephone",
+    "organisation",
+    "type",
+    "sigle",
+    "adresse",
+    "email_organisation",
+    "telephone_organisation",
+    "prenom",
+    "nom",
+    "fonction",
+    "email",
+    "telephone",
 ]
 CONTACT_COLUMNS = ("prenom", "nom", "fonction", "email", "telephone")
 MAX_ROWS = 5000
@@ -71,33 +80,62 @@ async def import_partners(scope: Scope, department_id: int, text: str, *, dry_ru
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("organisation", "type") if c not in headers]
     if missing:
-        result.rejected.append({"line": 1, "reason": "Colonnes obligatoires absentes : " + ", ".join(missing)
-                                + ". Colonnes attendues : " + ", ".join(COLUMNS) + "."})
+        result.rejected.append(
+            {
+                "line": 1,
+                "reason": "Colonnes obligatoires absentes : "
+                + ", ".join(missing)
+                + ". Colonnes attendues : "
+                + ", ".join(COLUMNS)
+                + ".",
+            }
+        )
         return result
     kinds = await kind_labels()
-    existing_orgs = {r["name"].lower(): r["id"] for r in await Organisation.select(Organisation.id, Organisation.name)
-                     .where(Organisation.department == department_id)}
-    existing_contacts = {(r["organisation"], r["email"]) for r in await Contact.select(Contact.organisation, Contact.email)
-                         .where(Contact.department == department_id)}
+    existing_orgs = {
+        r["name"].lower(): r["id"]
+        for r in await Organisation.select(Organisation.id, Organisation.name).where(
+            Organisation.department == department_id
+        )
+    }
+    existing_contacts = {
+        (r["organisation"], r["email"])
+        for r in await Contact.select(Contact.organisation, Contact.email).where(Contact.department == department_id)
+    }
     new_orgs: dict[str, dict[str, Any]] = {}
     new_contacts: list[tuple[str, dict[str, Any]]] = []
     seen_contacts: set[tuple[str, str]] = set()
     for index, raw_row in enumerate(reader):
         line = index + 2  # the header is line 1
         if index >= MAX_ROWS:
-            result.rejected.append({"line": line, "reason": f"Fichier trop long : {MAX_ROWS} lignes au plus par import."})
+            result.rejected.append(
+                {"line": line, "reason": f"Fichier trop long : {MAX_ROWS} lignes au plus par import."}
+            )
             break
         row = {(k or "").strip().lower(): (v if isinstance(v, str) else "") for k, v in raw_row.items()}
         if None in raw_row:
-            result.rejected.append({"line": line, "reason": "Trop de colonnes sur cette ligne (séparateur dans une valeur non protégée par des guillemets ?)."})
+            result.rejected.append(
+                {
+                    "line": line,
+                    "reason": (
+                        "Trop de colonnes sur cette ligne "
+                        "(séparateur dans une valeur non protégée par des guillemets ?)."
+                    ),
+                }
+            )
             continue
         if not any(v.strip() for v in row.values()):
             continue
-        org_fields = Fields({
-            "name": row.get("organisation", ""), "kind": _kind_code(row.get("type", ""), kinds),
-            "acronym": row.get("sigle", ""), "address": row.get("adresse", ""),
-            "email": row.get("email_organisation", ""), "phone": row.get("telephone_organisation", ""),
-        })
+        org_fields = Fields(
+            {
+                "name": row.get("organisation", ""),
+                "kind": _kind_code(row.get("type", ""), kinds),
+                "acronym": row.get("sigle", ""),
+                "address": row.get("adresse", ""),
+                "email": row.get("email_organisation", ""),
+                "phone": row.get("telephone_organisation", ""),
+            }
+        )
         name = org_fields.text("name", required=True, max_length=200)
         org_fields.choice("kind", kinds)
         org_fields.text("acronym", max_length=40)
@@ -105,17 +143,25 @@ async def import_partners(scope: Scope, department_id: int, text: str, *, dry_ru
         org_fields.email("email")
         org_fields.phone("phone")
         has_contact = any(row.get(c, "").strip() for c in CONTACT_COLUMNS)
-        contact_fields = Fields({"first_name": row.get("prenom", ""), "last_name": row.get("nom", ""),
-                                 "function": row.get("fonction", ""), "email": row.get("email", ""),
-                                 "phone": row.get("telephone", "")})
+        contact_fields = Fields(
+            {
+                "first_name": row.get("prenom", ""),
+                "last_name": row.get("nom", ""),
+                "function": row.get("fonction", ""),
+                "email": row.get("email", ""),
+                "phone": row.get("telephone", ""),
+            }
+        )
         if has_contact:
             contact_fields.text("first_name", required=True, max_length=100)
             contact_fields.text("last_name", required=True, max_length=100)
             contact_fields.text("function", max_length=200)
             contact_fields.email("email", required=True)
             contact_fields.phone("phone")
-        errors = {**{f"organisation.{k}": v for k, v in org_fields.errors.items()},
-                  **{f"contact.{k}": v for k, v in contact_fields.errors.items()}}
+        errors = {
+            **{f"organisation.{k}": v for k, v in org_fields.errors.items()},
+            **{f"contact.{k}": v for k, v in contact_fields.errors.items()},
+        }
         if errors:
             result.rejected.append({"line": line, "reason": _describe(errors)})
             continue
@@ -126,7 +172,9 @@ async def import_partners(scope: Scope, department_id: int, text: str, *, dry_ru
             email = contact_fields.values["email"]
             org_id = existing_orgs.get(key)
             if (org_id is not None and (org_id, email) in existing_contacts) or (key, email) in seen_contacts:
-                result.rejected.append({"line": line, "reason": f"Contact en double : {email} figure déjà dans « {name} »."})
+                result.rejected.append(
+                    {"line": line, "reason": f"Contact en double : {email} figure déjà dans « {name} »."}
+                )
                 continue
             seen_contacts.add((key, email))
             new_contacts.append((key, {**contact_fields.values, "department": department_id}))
@@ -140,17 +188,33 @@ async def import_partners(scope: Scope, department_id: int, text: str, *, dry_ru
             ids[key] = (await Organisation.insert(Organisation(**values)).returning(Organisation.id))[0]["id"]
         if new_contacts:
             await Contact.insert(*[Contact(**values, organisation=ids[key]) for key, values in new_contacts])
-        await audit.record(scope.principal, "import", "organisation", None, department_id=department_id,
-                           summary=f"Import CSV : {len(new_orgs)} organisation(s), {len(new_contacts)} contact(s), "
-                                   f"{len(result.rejected)} ligne(s) rejetée(s)",
-                           after={"organisations": sorted(v["name"] for v in new_orgs.values()),
-                                  "contacts": sorted(v["email"] for _, v in new_contacts)})
+        await audit.record(
+            scope.principal,
+            "import",
+            "organisation",
+            None,
+            department_id=department_id,
+            summary=f"Import CSV : {len(new_orgs)} organisation(s), {len(new_contacts)} contact(s), "
+            f"{len(result.rejected)} ligne(s) rejetée(s)",
+            after={
+                "organisations": sorted(v["name"] for v in new_orgs.values()),
+                "contacts": sorted(v["email"] for _, v in new_contacts),
+            },
+        )
     return result
 
 
-FIELD_NAMES = {"name": "nom de l'organisation", "kind": "type", "acronym": "sigle", "address": "adresse",
-               "email": "adresse électronique", "phone": "téléphone", "first_name": "prénom", "last_name": "nom",
-               "function": "fonction"}
+FIELD_NAMES = {
+    "name": "nom de l'organisation",
+    "kind": "type",
+    "acronym": "sigle",
+    "address": "adresse",
+    "email": "adresse électronique",
+    "phone": "téléphone",
+    "first_name": "prénom",
+    "last_name": "nom",
+    "function": "fonction",
+}
 
 
 def _describe(errors: dict[str, str]) -> str:
@@ -185,7 +249,16 @@ async def export_partners(scope: Scope, department_id: int) -> str:
     for org in orgs:
         base = [org["name"], org["kind"], org["acronym"], org["address"], org["email"], org["phone"]]
         for contact in by_org.get(org["id"]) or [None]:
-            extra = ["", "", "", "", ""] if contact is None else [
-                contact["first_name"], contact["last_name"], contact["function"], contact["email"], contact["phone"]]
+            extra = (
+                ["", "", "", "", ""]
+                if contact is None
+                else [
+                    contact["first_name"],
+                    contact["last_name"],
+                    contact["function"],
+                    contact["email"],
+                    contact["phone"],
+                ]
+            )
             writer.writerow([_safe_cell(v) for v in base + extra])
     return out.getvalue()

@@ -15,20 +15,36 @@ from coord.partners.tables import Contact, Organisation, OrganisationKind
 from coord.web.pagination import PageRequest
 
 ORG_COLUMNS = (
-    Organisation.id, Organisation.name, Organisation.kind, Organisation.acronym, Organisation.address,
-    Organisation.email, Organisation.phone, Organisation.notes, Organisation.department,
+    Organisation.id,
+    Organisation.name,
+    Organisation.kind,
+    Organisation.acronym,
+    Organisation.address,
+    Organisation.email,
+    Organisation.phone,
+    Organisation.notes,
+    Organisation.department,
     Organisation.department.code.as_alias("department_code"),
 )
 CONTACT_COLUMNS = (
-    Contact.id, Contact.first_name, Contact.last_name, Contact.function, Contact.email, Contact.phone,
-    Contact.active, Contact.department, Contact.organisation,
+    Contact.id,
+    Contact.first_name,
+    Contact.last_name,
+    Contact.function,
+    Contact.email,
+    Contact.phone,
+    Contact.active,
+    Contact.department,
+    Contact.organisation,
     Contact.department.code.as_alias("department_code"),
     Contact.organisation.name.as_alias("organisation_name"),
 )
 
 
 async def kind_labels() -> dict[str, str]:
-    rows = await OrganisationKind.select(OrganisationKind.code, OrganisationKind.label).order_by(OrganisationKind.position)
+    rows = await OrganisationKind.select(OrganisationKind.code, OrganisationKind.label).order_by(
+        OrganisationKind.position
+    )
     return {r["code"]: r["label"] for r in rows}
 
 
@@ -52,15 +68,27 @@ def like(text: str) -> str:
 # -- organisations ----------------------------------------------------------------------------
 def organisation_out(row: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
     return {
-        "id": row["id"], "department": row["department_code"], "name": row["name"], "kind": row["kind"],
-        "kind_label": kinds.get(row["kind"], row["kind"]), "acronym": row["acronym"], "address": row["address"],
-        "email": row["email"], "phone": row["phone"], "notes": row["notes"],
+        "id": row["id"],
+        "department": row["department_code"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "kind_label": kinds.get(row["kind"], row["kind"]),
+        "acronym": row["acronym"],
+        "address": row["address"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "notes": row["notes"],
         "contact_count": row.get("contact_count", 0),
     }
 
 
 async def list_organisations(
-    scope: Scope, page: PageRequest, *, department: str | None = None, kind: str | None = None, q: str | None = None,
+    scope: Scope,
+    page: PageRequest,
+    *,
+    department: str | None = None,
+    kind: str | None = None,
+    q: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     conditions = []
     if department:
@@ -79,8 +107,11 @@ async def list_organisations(
     ids = [r["id"] for r in rows]
     counts: dict[int, int] = {}
     if ids:
-        for r in await Contact.select(Contact.organisation, Count(Contact.id, alias="n")) \
-                .where(Contact.organisation.is_in(ids)).group_by(Contact.organisation):
+        for r in (
+            await Contact.select(Contact.organisation, Count(Contact.id, alias="n"))
+            .where(Contact.organisation.is_in(ids))
+            .group_by(Contact.organisation)
+        ):
             counts[r["organisation"]] = r["n"]
     kinds = await kind_labels()
     return [organisation_out({**r, "contact_count": counts.get(r["id"], 0)}, kinds) for r in rows], await count
@@ -91,8 +122,9 @@ async def get_organisation(scope: Scope, organisation_id: int) -> dict[str, Any]
     return organisation_out(row, await kind_labels())
 
 
-async def _organisation_fields(scope: Scope, data: dict[str, Any], *, partial: bool, department_id: int | None,
-                               exclude_id: int | None = None) -> dict[str, Any]:
+async def _organisation_fields(
+    scope: Scope, data: dict[str, Any], *, partial: bool, department_id: int | None, exclude_id: int | None = None
+) -> dict[str, Any]:
     fields = Fields(data, partial=partial)
     name = fields.text("name", required=True, max_length=200)
     fields.choice("kind", await kind_labels())
@@ -104,7 +136,9 @@ async def _organisation_fields(scope: Scope, data: dict[str, Any], *, partial: b
     if not partial:
         department_id = await resolve_department(scope, data.get("department"), fields)
     if name and department_id:
-        clash = Organisation.exists().where((Organisation.department == department_id) & (Organisation.name.ilike(name)))
+        clash = Organisation.exists().where(
+            (Organisation.department == department_id) & (Organisation.name.ilike(name))
+        )
         if exclude_id:
             clash = clash.where(Organisation.id != exclude_id)
         if await clash:
@@ -117,37 +151,64 @@ async def _organisation_fields(scope: Scope, data: dict[str, Any], *, partial: b
 
 async def create_organisation(scope: Scope, data: dict[str, Any]) -> dict[str, Any]:
     values = await _organisation_fields(scope, data, partial=False, department_id=None)
-    row = await records.create(scope, Organisation, values, entity="organisation", summary=f"Organisation « {values['name']} »")
+    row = await records.create(
+        scope, Organisation, values, entity="organisation", summary=f"Organisation « {values['name']} »"
+    )
     return await get_organisation(scope, row["id"])
 
 
 async def update_organisation(scope: Scope, organisation_id: int, data: dict[str, Any]) -> dict[str, Any]:
     current = await scope.get(Organisation, organisation_id)
-    values = await _organisation_fields(scope, data, partial=True, department_id=current["department"], exclude_id=organisation_id)
-    await records.update(scope, Organisation, organisation_id, values, entity="organisation",
-                         summary=f"Organisation « {values.get('name', current['name'])} »")
+    values = await _organisation_fields(
+        scope, data, partial=True, department_id=current["department"], exclude_id=organisation_id
+    )
+    await records.update(
+        scope,
+        Organisation,
+        organisation_id,
+        values,
+        entity="organisation",
+        summary=f"Organisation « {values.get('name', current['name'])} »",
+    )
     return await get_organisation(scope, organisation_id)
 
 
 async def delete_organisation(scope: Scope, organisation_id: int) -> None:
     current = await scope.get(Organisation, organisation_id)
-    await records.delete(scope, Organisation, organisation_id, entity="organisation",
-                         summary=f"Organisation « {current['name']} »",
-                         in_use="Cette organisation a encore des contacts : supprimez-les ou rattachez-les ailleurs d'abord.")
+    await records.delete(
+        scope,
+        Organisation,
+        organisation_id,
+        entity="organisation",
+        summary=f"Organisation « {current['name']} »",
+        in_use="Cette organisation a encore des contacts : supprimez-les ou rattachez-les ailleurs d'abord.",
+    )
 
 
 # -- contacts -----------------------------------------------------------------------------------
 def contact_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["id"], "department": row["department_code"], "organisation": row["organisation"],
-        "organisation_name": row["organisation_name"], "first_name": row["first_name"], "last_name": row["last_name"],
-        "function": row["function"], "email": row["email"], "phone": row["phone"], "active": row["active"],
+        "id": row["id"],
+        "department": row["department_code"],
+        "organisation": row["organisation"],
+        "organisation_name": row["organisation_name"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "function": row["function"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "active": row["active"],
     }
 
 
 async def list_contacts(
-    scope: Scope, page: PageRequest, *, department: str | None = None, organisation: int | None = None,
-    q: str | None = None, active: bool | None = None,
+    scope: Scope,
+    page: PageRequest,
+    *,
+    department: str | None = None,
+    organisation: int | None = None,
+    q: str | None = None,
+    active: bool | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     conditions = []
     if department:
@@ -157,8 +218,12 @@ async def list_contacts(
     if active is not None:
         conditions.append(Contact.active == active)
     if q:
-        conditions.append(Or(Or(Contact.last_name.ilike(like(q)), Contact.first_name.ilike(like(q))),
-                             Or(Contact.email.ilike(like(q)), Contact.function.ilike(like(q)))))
+        conditions.append(
+            Or(
+                Or(Contact.last_name.ilike(like(q)), Contact.first_name.ilike(like(q))),
+                Or(Contact.email.ilike(like(q)), Contact.function.ilike(like(q))),
+            )
+        )
     query = scope.select(Contact, *CONTACT_COLUMNS)
     count = scope.count(Contact)
     for condition in conditions:
@@ -172,8 +237,9 @@ async def get_contact(scope: Scope, contact_id: int) -> dict[str, Any]:
     return contact_out(await scope.get(Contact, contact_id, *CONTACT_COLUMNS))
 
 
-async def _contact_fields(scope: Scope, data: dict[str, Any], *, partial: bool, organisation_id: int | None,
-                          exclude_id: int | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+async def _contact_fields(
+    scope: Scope, data: dict[str, Any], *, partial: bool, organisation_id: int | None, exclude_id: int | None = None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     fields = Fields(data, partial=partial)
     organisation = None
     if not partial:
@@ -204,21 +270,35 @@ async def _contact_fields(scope: Scope, data: dict[str, Any], *, partial: bool, 
 
 async def create_contact(scope: Scope, data: dict[str, Any]) -> dict[str, Any]:
     values, _ = await _contact_fields(scope, data, partial=False, organisation_id=None)
-    row = await records.create(scope, Contact, values, entity="contact",
-                               summary=f"Contact {values['first_name']} {values['last_name']}")
+    row = await records.create(
+        scope, Contact, values, entity="contact", summary=f"Contact {values['first_name']} {values['last_name']}"
+    )
     return await get_contact(scope, row["id"])
 
 
 async def update_contact(scope: Scope, contact_id: int, data: dict[str, Any]) -> dict[str, Any]:
     current = await scope.get(Contact, contact_id)
-    values, _ = await _contact_fields(scope, data, partial=True, organisation_id=current["organisation"], exclude_id=contact_id)
-    await records.update(scope, Contact, contact_id, values, entity="contact",
-                         summary=f"Contact {current['first_name']} {current['last_name']}")
+    values, _ = await _contact_fields(
+        scope, data, partial=True, organisation_id=current["organisation"], exclude_id=contact_id
+    )
+    await records.update(
+        scope,
+        Contact,
+        contact_id,
+        values,
+        entity="contact",
+        summary=f"Contact {current['first_name']} {current['last_name']}",
+    )
     return await get_contact(scope, contact_id)
 
 
 async def delete_contact(scope: Scope, contact_id: int) -> None:
     current = await scope.get(Contact, contact_id)
-    await records.delete(scope, Contact, contact_id, entity="contact",
-                         summary=f"Contact {current['first_name']} {current['last_name']}",
-                         in_use="Ce contact est membre d'une instance ou invité à une réunion : désactivez-le plutôt.")
+    await records.delete(
+        scope,
+        Contact,
+        contact_id,
+        entity="contact",
+        summary=f"Contact {current['first_name']} {current['last_name']}",
+        in_use="Ce contact est membre d'une instance ou invité à une réunion : désactivez-le plutôt.",
+    )

@@ -9,8 +9,18 @@ from pathlib import Path
 from typing import Any
 
 DATA_DIR = Path(__file__).parent / "data"
-CSV_COLUMNS = ("plan_code", "plan_title", "start_year", "end_year", "priority_number", "priority_title", "number",
-               "title", "axis", "summary")
+CSV_COLUMNS = (
+    "plan_code",
+    "plan_title",
+    "start_year",
+    "end_year",
+    "priority_number",
+    "priority_title",
+    "number",
+    "title",
+    "axis",
+    "summary",
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,10 @@ def _parse_toml(path: Path) -> PlanData:
     for key in ("code", "title", "start_year", "end_year", "measures"):
         if key not in doc:
             raise PlanFileError(f"{path} : champ obligatoire « {key} » absent.")
-    priorities = {_int(p.get("number"), str(path), "priorities.number"): str(p.get("title", ""))
-                  for p in doc.get("priorities", [])}
+    priorities = {
+        _int(p.get("number"), str(path), "priorities.number"): str(p.get("title", ""))
+        for p in doc.get("priorities", [])
+    }
     measures = []
     for index, m in enumerate(doc["measures"], start=1):
         where = f"{path}, mesure n°{index} du fichier"
@@ -87,18 +99,34 @@ def _parse_toml(path: Path) -> PlanData:
         priority = _int(m["priority"], where, "priority") if m.get("priority") is not None else None
         if priority is not None and priorities and priority not in priorities:
             raise PlanFileError(f"{where} : priorité {priority} non déclarée dans [[priorities]].")
-        measures.append(MeasureData(_int(m["number"], where, "number"), str(m["title"]).strip(), priority,
-                                    priorities.get(priority, "") if priority else "", str(m.get("axis", "")).strip(),
-                                    str(m.get("summary", "")).strip()))
-    return _check(path, str(doc["code"]), str(doc["title"]), _int(doc["start_year"], str(path), "start_year"),
-                  _int(doc["end_year"], str(path), "end_year"), measures)
+        measures.append(
+            MeasureData(
+                _int(m["number"], where, "number"),
+                str(m["title"]).strip(),
+                priority,
+                priorities.get(priority, "") if priority else "",
+                str(m.get("axis", "")).strip(),
+                str(m.get("summary", "")).strip(),
+            )
+        )
+    return _check(
+        path,
+        str(doc["code"]),
+        str(doc["title"]),
+        _int(doc["start_year"], str(path), "start_year"),
+        _int(doc["end_year"], str(path), "end_year"),
+        measures,
+    )
 
 
 def _parse_csv(path: Path) -> PlanData:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in ("plan_code", "plan_title", "start_year", "end_year", "number", "title")
-                   if c not in (reader.fieldnames or [])]
+        missing = [
+            c
+            for c in ("plan_code", "plan_title", "start_year", "end_year", "number", "title")
+            if c not in (reader.fieldnames or [])
+        ]
         if missing:
             raise PlanFileError(f"{path}, ligne 1 : colonnes absentes : {', '.join(missing)}.")
         header: tuple[str, str, str, str] | None = None
@@ -111,15 +139,28 @@ def _parse_csv(path: Path) -> PlanData:
             elif current != header:
                 raise PlanFileError(f"{where} : toutes les lignes doivent décrire le même plan ({header[0]}).")
             priority = _int(row["priority_number"], where, "priority_number") if row.get("priority_number") else None
-            measures.append(MeasureData(_int(row["number"], where, "number"), (row["title"] or "").strip(), priority,
-                                        (row.get("priority_title") or "").strip(), (row.get("axis") or "").strip(),
-                                        (row.get("summary") or "").strip()))
+            measures.append(
+                MeasureData(
+                    _int(row["number"], where, "number"),
+                    (row["title"] or "").strip(),
+                    priority,
+                    (row.get("priority_title") or "").strip(),
+                    (row.get("axis") or "").strip(),
+                    (row.get("summary") or "").strip(),
+                )
+            )
             if not measures[-1].title:
                 raise PlanFileError(f"{where} : titre de la mesure vide.")
     if header is None:
         raise PlanFileError(f"{path} : aucune mesure.")
-    return _check(path, header[0], header[1], _int(header[2], str(path), "start_year"),
-                  _int(header[3], str(path), "end_year"), measures)
+    return _check(
+        path,
+        header[0],
+        header[1],
+        _int(header[2], str(path), "start_year"),
+        _int(header[3], str(path), "end_year"),
+        measures,
+    )
 
 
 def parse_plan_file(path: Path) -> PlanData:

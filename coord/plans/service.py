@@ -17,9 +17,20 @@ from coord.plans.tables import Measure, Plan
 
 async def list_plans(scope: Scope) -> list[dict[str, Any]]:
     plans = await scope.select(Plan).order_by(Plan.start_year)
-    counts = {r["plan"]: r["n"] for r in await Measure.select(Measure.plan, Count(Measure.id, alias="n")).group_by(Measure.plan)}
-    return [{"code": p["code"], "title": p["title"], "start_year": p["start_year"], "end_year": p["end_year"],
-             "measure_count": counts.get(p["id"], 0)} for p in plans]
+    counts = {
+        r["plan"]: r["n"]
+        for r in await Measure.select(Measure.plan, Count(Measure.id, alias="n")).group_by(Measure.plan)
+    }
+    return [
+        {
+            "code": p["code"],
+            "title": p["title"],
+            "start_year": p["start_year"],
+            "end_year": p["end_year"],
+            "measure_count": counts.get(p["id"], 0),
+        }
+        for p in plans
+    ]
 
 
 async def get_plan(scope: Scope, code: str) -> dict[str, Any]:
@@ -28,9 +39,21 @@ async def get_plan(scope: Scope, code: str) -> dict[str, Any]:
         raise NotFound(f"Plan « {code} » inconnu.")
     measures = await Measure.select().where(Measure.plan == plan["id"]).order_by(Measure.number)
     return {
-        "code": plan["code"], "title": plan["title"], "start_year": plan["start_year"], "end_year": plan["end_year"],
-        "measures": [{"number": m["number"], "title": m["title"], "priority": m["priority"],
-                      "priority_title": m["priority_title"], "axis": m["axis"], "summary": m["summary"]} for m in measures],
+        "code": plan["code"],
+        "title": plan["title"],
+        "start_year": plan["start_year"],
+        "end_year": plan["end_year"],
+        "measures": [
+            {
+                "number": m["number"],
+                "title": m["title"],
+                "priority": m["priority"],
+                "priority_title": m["priority_title"],
+                "axis": m["axis"],
+                "summary": m["summary"],
+            }
+            for m in measures
+        ],
     }
 
 
@@ -47,19 +70,38 @@ async def save_plan(scope: Scope, data: PlanData) -> tuple[bool, int]:
             plan_id = existing["id"]
             await Plan.update(values).where(Plan.id == plan_id)
         else:
-            plan_id = (await Plan.insert(Plan(code=data.code, title=data.title, start_year=data.start_year,
-                                              end_year=data.end_year)).returning(Plan.id))[0]["id"]
-        current = {m["number"]: m["id"] for m in await Measure.select(Measure.id, Measure.number).where(Measure.plan == plan_id)}
+            plan_id = (
+                await Plan.insert(
+                    Plan(code=data.code, title=data.title, start_year=data.start_year, end_year=data.end_year)
+                ).returning(Plan.id)
+            )[0]["id"]
+        current = {
+            m["number"]: m["id"]
+            for m in await Measure.select(Measure.id, Measure.number).where(Measure.plan == plan_id)
+        }
         new_rows = []
         for m in data.measures:
-            fields = {"title": m.title, "priority": m.priority, "priority_title": m.priority_title,
-                      "axis": m.axis, "summary": m.summary}
+            fields = {
+                "title": m.title,
+                "priority": m.priority,
+                "priority_title": m.priority_title,
+                "axis": m.axis,
+                "summary": m.summary,
+            }
             if m.number in current:
-                await Measure.update({getattr(Measure, k): v for k, v in fields.items()}).where(Measure.id == current[m.number])
+                await Measure.update({getattr(Measure, k): v for k, v in fields.items()}).where(
+                    Measure.id == current[m.number]
+                )
             else:
                 new_rows.append(Measure(plan=plan_id, number=m.number, **fields))
         if new_rows:
             await Measure.insert(*new_rows)
-        await audit.record(scope.principal, "import" if not existing else "update", "plan", plan_id, department_id=None,
-                           summary=f"Plan {data.code} : {len(data.measures)} mesures")
+        await audit.record(
+            scope.principal,
+            "import" if not existing else "update",
+            "plan",
+            plan_id,
+            department_id=None,
+            summary=f"Plan {data.code} : {len(data.measures)} mesures",
+        )
     return existing is None, len(data.measures)

@@ -12,23 +12,49 @@ from coord.plans.tables import Plan
 from coord.territory.tables import PilotSite
 from coord.web.pagination import PageRequest
 
-SCHEMES = {"coordination": "Instance départementale de coordination",
-           "protection_mineurs": "Protection des mineurs victimes"}
+SCHEMES = {
+    "coordination": "Instance départementale de coordination",
+    "protection_mineurs": "Protection des mineurs victimes",
+}
 STATUSES = {"pressenti": "Pressenti", "actif": "Actif", "clos": "Clos"}
-COLUMNS = (PilotSite.id, PilotSite.department, PilotSite.scheme, PilotSite.designated_on, PilotSite.status,
-           PilotSite.notes, PilotSite.plan, PilotSite.department.code.as_alias("department_code"),
-           PilotSite.department.name.as_alias("department_name"), PilotSite.plan.code.as_alias("plan_code"))
+COLUMNS = (
+    PilotSite.id,
+    PilotSite.department,
+    PilotSite.scheme,
+    PilotSite.designated_on,
+    PilotSite.status,
+    PilotSite.notes,
+    PilotSite.plan,
+    PilotSite.department.code.as_alias("department_code"),
+    PilotSite.department.name.as_alias("department_name"),
+    PilotSite.plan.code.as_alias("plan_code"),
+)
 
 
 def pilot_site_out(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "department": row["department_code"], "department_name": row["department_name"],
-            "plan": row["plan_code"], "scheme": row["scheme"], "scheme_label": SCHEMES.get(row["scheme"], row["scheme"]),
-            "designated_on": row["designated_on"], "status": row["status"],
-            "status_label": STATUSES.get(row["status"], row["status"]), "notes": row["notes"]}
+    return {
+        "id": row["id"],
+        "department": row["department_code"],
+        "department_name": row["department_name"],
+        "plan": row["plan_code"],
+        "scheme": row["scheme"],
+        "scheme_label": SCHEMES.get(row["scheme"], row["scheme"]),
+        "designated_on": row["designated_on"],
+        "status": row["status"],
+        "status_label": STATUSES.get(row["status"], row["status"]),
+        "notes": row["notes"],
+    }
 
 
-async def list_pilot_sites(scope: Scope, page: PageRequest, *, department: str | None = None, plan: str | None = None,
-                           scheme: str | None = None, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+async def list_pilot_sites(
+    scope: Scope,
+    page: PageRequest,
+    *,
+    department: str | None = None,
+    plan: str | None = None,
+    scheme: str | None = None,
+    status: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     conditions = []
     if department:
         conditions.append(PilotSite.department == (await scope.department(department))["id"])
@@ -49,8 +75,14 @@ async def get_pilot_site(scope: Scope, pilot_site_id: int) -> dict[str, Any]:
     return pilot_site_out(await scope.get(PilotSite, pilot_site_id, *COLUMNS))
 
 
-async def _fields(scope: Scope, data: dict[str, Any], *, partial: bool, department_id: int | None,
-                  current: dict[str, Any] | None = None) -> dict[str, Any]:
+async def _fields(
+    scope: Scope,
+    data: dict[str, Any],
+    *,
+    partial: bool,
+    department_id: int | None,
+    current: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     fields = Fields(data, partial=partial)
     plan_code = fields.text("plan", required=True, max_length=20)
     fields.choice("scheme", SCHEMES)
@@ -72,8 +104,9 @@ async def _fields(scope: Scope, data: dict[str, Any], *, partial: bool, departme
             fields.values["plan"] = plan_id
     scheme = fields.values.get("scheme") or (current or {}).get("scheme")
     if department_id and plan_id and scheme and not fields.errors:
-        clash = PilotSite.exists().where((PilotSite.department == department_id) & (PilotSite.plan == plan_id)
-                                         & (PilotSite.scheme == scheme))
+        clash = PilotSite.exists().where(
+            (PilotSite.department == department_id) & (PilotSite.plan == plan_id) & (PilotSite.scheme == scheme)
+        )
         if current:
             clash = clash.where(PilotSite.id != current["id"])
         if await clash:
@@ -86,8 +119,9 @@ async def _fields(scope: Scope, data: dict[str, Any], *, partial: bool, departme
 
 async def create_pilot_site(scope: Scope, data: dict[str, Any]) -> dict[str, Any]:
     values = await _fields(scope, data, partial=False, department_id=None)
-    row = await records.create(scope, PilotSite, values, entity="pilot_site",
-                               summary=f"Site pilote ({SCHEMES[values['scheme']]})")
+    row = await records.create(
+        scope, PilotSite, values, entity="pilot_site", summary=f"Site pilote ({SCHEMES[values['scheme']]})"
+    )
     return await get_pilot_site(scope, row["id"])
 
 

@@ -31,7 +31,7 @@ class PilotSiteIn(msgspec.Struct, forbid_unknown_fields=True):
 class PilotSitePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     plan: str | msgspec.UnsetType = msgspec.UNSET
     scheme: str | msgspec.UnsetType = msgspec.UNSET
-    designated_on: dt.date | None | msgspec.UnsetType = msgspec.UNSET
+    designated_on: dt.date | msgspec.UnsetType | None = msgspec.UNSET
     status: str | msgspec.UnsetType = msgspec.UNSET
     notes: str | msgspec.UnsetType = msgspec.UNSET
 
@@ -54,13 +54,20 @@ class PilotSiteApi(Controller):
     tags = ["Territoires"]
 
     @get("/", summary="Sites pilotes (filtrables par département, plan, dispositif, état)")
-    async def list(self, access: Scope, department: str | None = None, plan: str | None = None,
-                   scheme: str | None = None, status: str | None = None,
-                   page: Annotated[int | None, Parameter(ge=1)] = None,
-                   per_page: Annotated[int | None, Parameter(ge=1, le=200)] = None) -> Paginated:
+    async def list(
+        self,
+        access: Scope,
+        department: str | None = None,
+        plan: str | None = None,
+        scheme: str | None = None,
+        status: str | None = None,
+        page: Annotated[int | None, Parameter(ge=1)] = None,
+        per_page: Annotated[int | None, Parameter(ge=1, le=200)] = None,
+    ) -> Paginated:
         request = PageRequest.parse(page, per_page)
-        items, total = await service.list_pilot_sites(access, request, department=department, plan=plan,
-                                                      scheme=scheme, status=status)
+        items, total = await service.list_pilot_sites(
+            access, request, department=department, plan=plan, scheme=scheme, status=status
+        )
         return paginated(items, total, request)
 
     @post("/", summary="Désigner un site pilote")
@@ -83,13 +90,27 @@ class PilotSiteApi(Controller):
 class PilotSitePages(Controller):
     path = "/d/{code:str}/sites-pilotes"
 
-    async def _render(self, access: Scope, department: dict[str, Any], values: dict[str, Any],
-                      errors: dict[str, str], status: int = 200) -> Template:
+    async def _render(
+        self,
+        access: Scope,
+        department: dict[str, Any],
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Template:
         items, _ = await service.list_pilot_sites(access, PageRequest(1, 200), department=department["code"])
         plan_choices = {p["code"]: p["title"] for p in await plans.list_plans(access)}
-        return page("territory/pilot_sites.html", status=status,
-                    **department_context(access, department, "pilot_sites"), pilot_sites=items, values=values,
-                    errors=errors, schemes=service.SCHEMES, statuses=service.STATUSES, plans=plan_choices)
+        return page(
+            "territory/pilot_sites.html",
+            status=status,
+            **department_context(access, department, "pilot_sites"),
+            pilot_sites=items,
+            values=values,
+            errors=errors,
+            schemes=service.SCHEMES,
+            statuses=service.STATUSES,
+            plans=plan_choices,
+        )
 
     @get("/")
     async def list(self, access: Scope, code: str) -> Template:

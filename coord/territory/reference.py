@@ -40,12 +40,25 @@ def load_departements_csv(path: Path | None = None) -> list[DepartementData]:
             try:
                 ZoneInfo(row["timezone"])
             except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ReferenceFileError(f"{path}, ligne {line} : fuseau horaire inconnu « {row['timezone']} »") from exc
+                raise ReferenceFileError(
+                    f"{path}, ligne {line} : fuseau horaire inconnu « {row['timezone']} »"
+                ) from exc
             subdivision = row["holiday_subdivision"] or None
             if subdivision and subdivision not in subdivisions:
-                raise ReferenceFileError(f"{path}, ligne {line} : subdivision de jours fériés inconnue « {subdivision} »")
+                raise ReferenceFileError(
+                    f"{path}, ligne {line} : subdivision de jours fériés inconnue « {subdivision} »"
+                )
             if not row["code"] or not row["name"]:
                 raise ReferenceFileError(f"{path}, ligne {line} : code et nom obligatoires")
-            rows.append(DepartementData(row["code"], row["name"], row["region_code"], row["region"], row["prefecture"],
-                                        row["timezone"], subdivision))
+            rows.append(
+                DepartementData(
+                    row["code"],
+                    row["name"],
+                    row["region_code"],
+                    row["region"],
+                    row["prefecture"],
+                    row["timezone"],
+                    subdivision,
+                )
+            )
     return rows

@@ -30,7 +30,10 @@ class DepartmentApi(Controller):
 
     @get("/", summary="Les départements visibles par l'utilisateur")
     async def list(self, access: Scope, region: str | None = None, q: str | None = None) -> list[DepartmentOut]:
-        return [DepartmentOut(**service.department_out(d)) for d in await service.list_departments(access, region=region, q=q)]
+        return [
+            DepartmentOut(**service.department_out(d))
+            for d in await service.list_departments(access, region=region, q=q)
+        ]
 
     @get("/{code:str}", summary="Un département")
     async def read(self, access: Scope, code: str) -> DepartmentOut:
@@ -48,8 +51,12 @@ class DepartmentPages(Controller):
     @get("/d/{code:str}")
     async def overview(self, access: Scope, code: str) -> Template:
         data = await service.overview(access, code)
-        return page("territory/overview.html", **department_context(access, data["department"], "overview"),
-                    **{k: v for k, v in data.items() if k != "department"}, committee_kinds=COMMITTEE_KINDS)
+        return page(
+            "territory/overview.html",
+            **department_context(access, data["department"], "overview"),
+            **{k: v for k, v in data.items() if k != "department"},
+            committee_kinds=COMMITTEE_KINDS,
+        )
 
 
 API_ROUTES: list[Any] = [DepartmentApi]

@@ -15,8 +15,13 @@ from coord.territory.tables import Department, PilotSite
 
 def department_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "code": row["code"], "name": row["name"], "region": row["region"], "region_code": row["region_code"],
-        "prefecture": row["prefecture"], "timezone": row["timezone"], "holiday_subdivision": row["holiday_subdivision"],
+        "code": row["code"],
+        "name": row["name"],
+        "region": row["region"],
+        "region_code": row["region_code"],
+        "prefecture": row["prefecture"],
+        "timezone": row["timezone"],
+        "holiday_subdivision": row["holiday_subdivision"],
     }
 
 
@@ -26,8 +31,9 @@ async def _counts_by_department(scope: Scope, table: type[Table]) -> dict[int, i
     return {r["department"]: r["n"] for r in rows}
 
 
-async def list_departments(scope: Scope, *, region: str | None = None, q: str | None = None,
-                           with_counts: bool = False) -> list[dict[str, Any]]:
+async def list_departments(
+    scope: Scope, *, region: str | None = None, q: str | None = None, with_counts: bool = False
+) -> list[dict[str, Any]]:
     query = scope.departments()
     if region:
         query = query.where(Department.region_code == region)
@@ -51,11 +57,19 @@ async def list_departments(scope: Scope, *, region: str | None = None, q: str | 
 async def overview(scope: Scope, code: str) -> dict[str, Any]:
     department = await scope.department(code)
     dept_id = department["id"]
-    committees = await scope.select(Committee, Committee.id, Committee.name, Committee.kind, Committee.active) \
-        .where(Committee.department == dept_id).order_by(Committee.name)
+    committees = (
+        await scope.select(Committee, Committee.id, Committee.name, Committee.kind, Committee.active)
+        .where(Committee.department == dept_id)
+        .order_by(Committee.name)
+    )
     pilot_sites = await scope.select(
-        PilotSite, PilotSite.id, PilotSite.scheme, PilotSite.status, PilotSite.designated_on,
-        PilotSite.plan.code.as_alias("plan_code"), PilotSite.plan.title.as_alias("plan_title"),
+        PilotSite,
+        PilotSite.id,
+        PilotSite.scheme,
+        PilotSite.status,
+        PilotSite.designated_on,
+        PilotSite.plan.code.as_alias("plan_code"),
+        PilotSite.plan.title.as_alias("plan_title"),
     ).where(PilotSite.department == dept_id)
     return {
         "department": department,

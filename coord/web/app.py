@@ -39,8 +39,9 @@ def _cookie_secret(settings: Settings) -> bytes:
     return hashlib.sha256(("session:" + settings.secret_key).encode()).digest()
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None, demo: bool = False,
-               **extra_state: Any) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, demo: bool = False, **extra_state: Any
+) -> Litestar:
     settings = settings or get_settings()
     use_settings(settings)
     engine = engine or (current_engine() if settings is get_settings() else engine_for(settings))
@@ -73,8 +74,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             *api_routes(),
             *page_routes(),
             *system_routes(),
-            create_static_files_router(path="/static", directories=[__file__.rsplit("/", 1)[0] + "/static"],
-                                       opt={"exclude_from_auth": True}, include_in_schema=False),
+            create_static_files_router(
+                path="/static",
+                directories=[__file__.rsplit("/", 1)[0] + "/static"],
+                opt={"exclude_from_auth": True},
+                include_in_schema=False,
+            ),
         ],
         dependencies={"access": Provide(provide_scope, sync_to_thread=False)},
         middleware=[
@@ -98,9 +103,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             version="1.0.0",
             description="Coordination départementale de la lutte contre la traite des êtres humains.",
             path="/schema",
-            components=Components(security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer", description="Jeton créé par `coord token create`."),
-            }),
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http", scheme="bearer", description="Jeton créé par `coord token create`."
+                    ),
+                }
+            ),
             security=[{"bearer": []}],
         ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -62,7 +62,11 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, ValidationException):
         detail = "Paramètres invalides."
         extra = exc.extra if isinstance(exc.extra, list) else []
-        errors = {str(e.get("key") or e.get("source") or "requete"): str(e.get("message")) for e in extra if isinstance(e, dict)}
+        errors = {
+            str(e.get("key") or e.get("source") or "requete"): str(e.get("message"))
+            for e in extra
+            if isinstance(e, dict)
+        }
         if is_api_path(request.url.path):
             return _json(status, detail, errors or None)
         return _page(request, status, detail)
@@ -77,7 +81,11 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_database_unavailable(exc):
-        status, detail = 503, "La base de données est momentanément indisponible. Réessayez dans quelques instants ; rien n'a été enregistré."
+        status, detail = (
+            503,
+            "La base de données est momentanément indisponible. "
+            "Réessayez dans quelques instants ; rien n'a été enregistré.",
+        )
     else:
         status, detail = 500, "Une erreur inattendue s'est produite. Elle a été consignée ; rien n'a été enregistré."
     if is_api_path(request.url.path):
@@ -87,9 +95,17 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 
 def _is_database_unavailable(exc: Exception) -> bool:
     name = type(exc).__name__
-    return isinstance(exc, (ConnectionError, OSError)) or name in {
-        "CannotConnectNowError", "ConnectionDoesNotExistError", "InterfaceError", "TooManyConnectionsError",
-    } or "database is locked" in str(exc)
+    return (
+        isinstance(exc, (ConnectionError, OSError))
+        or name
+        in {
+            "CannotConnectNowError",
+            "ConnectionDoesNotExistError",
+            "InterfaceError",
+            "TooManyConnectionsError",
+        }
+        or "database is locked" in str(exc)
+    )
 
 
 EXCEPTION_HANDLERS = {

@@ -13,8 +13,14 @@ def api_routes() -> list[Any]:
     from coord.territory import pilot_sites_routes as pilot_sites
     from coord.territory import routes as territory
 
-    return [*territory.API_ROUTES, *plans.API_ROUTES, *partners.ROUTES, *committees.ROUTES, *pilot_sites.API_ROUTES,
-            *audit.API_ROUTES]
+    return [
+        *territory.API_ROUTES,
+        *plans.API_ROUTES,
+        *partners.ROUTES,
+        *committees.ROUTES,
+        *pilot_sites.API_ROUTES,
+        *audit.API_ROUTES,
+    ]
 
 
 def page_routes() -> list[Any]:
@@ -26,8 +32,15 @@ def page_routes() -> list[Any]:
     from coord.territory import routes as territory
     from coord.web import home
 
-    return [*home.ROUTES, *territory.PAGE_ROUTES, *plans.PAGE_ROUTES, *partners.ROUTES, *committees.ROUTES,
-            *pilot_sites.PAGE_ROUTES, *audit.PAGE_ROUTES]
+    return [
+        *home.ROUTES,
+        *territory.PAGE_ROUTES,
+        *plans.PAGE_ROUTES,
+        *partners.ROUTES,
+        *committees.ROUTES,
+        *pilot_sites.PAGE_ROUTES,
+        *audit.PAGE_ROUTES,
+    ]
 
 
 def system_routes() -> list[Any]:

@@ -12,13 +12,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def coord(db, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COORD_DATABASE_URL": db.url, "PICCOLO_CONF": "coord.piccolo_conf"}
-    return subprocess.run([sys.executable, "-m", "coord.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "coord.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_create_national_coordinator_then_token_then_call_the_api(db, client):
-    result = coord(db, "user", "create", "--email", "Miprof@Test.gouv.fr", "--password", "Premier-Compte-2026",
-                   "--role", "national")
+    result = coord(
+        db,
+        "user",
+        "create",
+        "--email",
+        "Miprof@Test.gouv.fr",
+        "--password",
+        "Premier-Compte-2026",
+        "--role",
+        "national",
+    )
     assert result.returncode == 0, result.stderr
     assert "miprof@test.gouv.fr" in result.stdout
     token = coord(db, "token", "create", "--email", "miprof@test.gouv.fr").stdout.strip()
@@ -29,7 +39,18 @@ def test_create_national_coordinator_then_token_then_call_the_api(db, client):
 
 
 def test_cli_reports_invalid_input_in_french(db):
-    result = coord(db, "user", "create", "--email", "x@y.fr", "--password", "Assez-long-2026", "--role", "prefecture",
-                   "--department", "99")
+    result = coord(
+        db,
+        "user",
+        "create",
+        "--email",
+        "x@y.fr",
+        "--password",
+        "Assez-long-2026",
+        "--role",
+        "prefecture",
+        "--department",
+        "99",
+    )
     assert result.returncode != 0
     assert "Département « 99 » inconnu" in result.stderr

@@ -76,8 +76,11 @@ def test_forms_without_csrf_token_are_refused(web, make_user):
 
 def test_login_never_redirects_to_another_site(web, make_user):
     user = make_user("prefecture", "34")
-    response = web.post("/connexion", {"email": user.email, "password": PASSWORD, "suivant": "https://evil.example"},
-                        follow_redirects=False)
+    response = web.post(
+        "/connexion",
+        {"email": user.email, "password": PASSWORD, "suivant": "https://evil.example"},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 
@@ -102,9 +105,15 @@ def test_revoked_and_expired_tokens_stop_working(client, make_user):
     user = make_user("prefecture", "34")
     headers = {"Authorization": f"Bearer {user.token}"}
     assert client.get("/api/departments", headers=headers).status_code == 200
-    run(ApiToken.update({ApiToken.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}).where(ApiToken.id > 0))
+    run(
+        ApiToken.update({ApiToken.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}).where(ApiToken.id > 0)
+    )
     assert client.get("/api/departments", headers=headers).status_code == 401
-    run(ApiToken.update({ApiToken.expires_at: None, ApiToken.revoked_at: dt.datetime.now(dt.UTC)}).where(ApiToken.id > 0))
+    run(
+        ApiToken.update({ApiToken.expires_at: None, ApiToken.revoked_at: dt.datetime.now(dt.UTC)}).where(
+            ApiToken.id > 0
+        )
+    )
     assert client.get("/api/departments", headers=headers).status_code == 401
 
 

@@ -11,8 +11,10 @@ def test_agent_creates_a_committee_with_members(live_url, browser_page, make_use
     api = api_as("prefecture", "34")
     org = api.post("/api/organisations", json={"name": "Parquet de Montpellier", "kind": "parquet"}).json()
     for first, last, email in (("Hélène", "Dubois", "helene.dubois"), ("Karim", "Saïdi", "karim.saidi")):
-        response = api.post("/api/contacts", json={"organisation": org["id"], "first_name": first, "last_name": last,
-                                                   "email": f"{email}@justice.fr"})
+        response = api.post(
+            "/api/contacts",
+            json={"organisation": org["id"], "first_name": first, "last_name": last, "email": f"{email}@justice.fr"},
+        )
         assert response.status_code == 201, response.text
     page = browser_page
     page.goto(f"{live_url}/d/34")

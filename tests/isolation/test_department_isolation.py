@@ -16,17 +16,29 @@ MARK = "SECRET34"
 
 def _seed_herault(api: Any) -> dict[str, Any]:
     org = api.post("/api/organisations", json={"name": f"Parquet {MARK}", "kind": "parquet", "notes": MARK}).json()
-    contact = api.post("/api/contacts", json={"organisation": org["id"], "first_name": "Anne", "last_name": MARK,
-                                              "email": "secret34@justice.fr"}).json()
-    committee = api.post("/api/committees", json={"name": f"CDPD {MARK}", "kind": "cdpd_pleniere",
-                                                  "description": MARK}).json()
-    member = api.post(f"/api/committees/{committee['id']}/members", json={"contact": contact["id"], "role": "membre"}).json()
-    pilot = api.post("/api/pilot-sites", json={"department": "34", "plan": "2014-2016", "scheme": "coordination",
-                                               "notes": MARK}).json()
+    contact = api.post(
+        "/api/contacts",
+        json={"organisation": org["id"], "first_name": "Anne", "last_name": MARK, "email": "secret34@justice.fr"},
+    ).json()
+    committee = api.post(
+        "/api/committees", json={"name": f"CDPD {MARK}", "kind": "cdpd_pleniere", "description": MARK}
+    ).json()
+    member = api.post(
+        f"/api/committees/{committee['id']}/members", json={"contact": contact["id"], "role": "membre"}
+    ).json()
+    pilot = api.post(
+        "/api/pilot-sites", json={"department": "34", "plan": "2014-2016", "scheme": "coordination", "notes": MARK}
+    ).json()
     for item in (org, contact, committee, member, pilot):
         assert "id" in item, item
-    return {"code": "34", "organisation_id": org["id"], "contact_id": contact["id"], "committee_id": committee["id"],
-            "member_id": member["id"], "pilot_site_id": pilot["id"]}
+    return {
+        "code": "34",
+        "organisation_id": org["id"],
+        "contact_id": contact["id"],
+        "committee_id": committee["id"],
+        "member_id": member["id"],
+        "pilot_site_id": pilot["id"],
+    }
 
 
 def _routes(app: Any) -> list[tuple[str, str]]:
@@ -60,8 +72,13 @@ def test_an_agent_of_another_department_sees_nothing_on_any_route(app, client, w
         path = _fill(template, ids)
         if path.startswith("/api/"):
             params = {"department": "34"}
-            response = client.request(method, path, headers=api_headers, params=params, json={"name": "x", "role": "membre"}
-                                      if method in {"POST", "PATCH", "PUT"} else None)
+            response = client.request(
+                method,
+                path,
+                headers=api_headers,
+                params=params,
+                json={"name": "x", "role": "membre"} if method in {"POST", "PATCH", "PUT"} else None,
+            )
         elif method == "GET":
             response = web.get(path)
         else:
@@ -100,8 +117,18 @@ def test_every_department_owned_table_goes_through_the_scope():
     from coord.accounts.access import is_department_owned
     from coord.core.db import all_tables
 
-    national_tables = {"department", "plan", "measure", "institution_kind", "coord_user", "api_token", "login_attempt",
-                       "audit_entry", "outbox_message", "partner_link"}
+    national_tables = {
+        "department",
+        "plan",
+        "measure",
+        "institution_kind",
+        "coord_user",
+        "api_token",
+        "login_attempt",
+        "audit_entry",
+        "outbox_message",
+        "partner_link",
+    }
     for table in all_tables():
         name = table._meta.tablename
         if name in national_tables:

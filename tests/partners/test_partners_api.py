@@ -5,14 +5,24 @@ from __future__ import annotations
 
 def test_agent_creates_an_organisation_and_a_contact(api_as):
     api = api_as("prefecture", "34")
-    response = api.post("/api/organisations", json={"name": "Parquet de Montpellier", "kind": "parquet", "acronym": "TJ"})
+    response = api.post(
+        "/api/organisations", json={"name": "Parquet de Montpellier", "kind": "parquet", "acronym": "TJ"}
+    )
     assert response.status_code == 201, response.text
     org = response.json()
     assert org["department"] == "34"
     assert org["kind_label"].startswith("Parquet")
 
-    response = api.post("/api/contacts", json={"organisation": org["id"], "first_name": "Hélène", "last_name": "Dubois",
-                                               "email": "Helene.Dubois@justice.fr", "function": "Procureure"})
+    response = api.post(
+        "/api/contacts",
+        json={
+            "organisation": org["id"],
+            "first_name": "Hélène",
+            "last_name": "Dubois",
+            "email": "Helene.Dubois@justice.fr",
+            "function": "Procureure",
+        },
+    )
     assert response.status_code == 201, response.text
     contact = response.json()
     assert contact["email"] == "helene.dubois@justice.fr"
@@ -56,7 +66,10 @@ def test_unknown_department_code_is_a_clear_error(api_as):
 def test_wrong_types_are_rejected_with_a_4xx(api_as):
     api = api_as("prefecture", "34")
     assert api.post("/api/organisations", json={"name": 12, "kind": []}).status_code == 400
-    assert api.post("/api/organisations", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        api.post("/api/organisations", content=b"{not json", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
     assert api.post("/api/organisations", json={"name": "A", "kind": "autre", "unexpected": 1}).status_code == 400
 
 
@@ -90,7 +103,9 @@ def test_update_and_delete_are_audited(api_as):
 def test_an_organisation_with_contacts_cannot_be_deleted(api_as):
     api = api_as("prefecture", "34")
     org = api.post("/api/organisations", json={"name": "ARS", "kind": "ars"}).json()
-    api.post("/api/contacts", json={"organisation": org["id"], "first_name": "A", "last_name": "B", "email": "a.b@ars.fr"})
+    api.post(
+        "/api/contacts", json={"organisation": org["id"], "first_name": "A", "last_name": "B", "email": "a.b@ars.fr"}
+    )
     response = api.delete(f"/api/organisations/{org['id']}")
     assert response.status_code == 409
     assert "contacts" in response.json()["detail"]

@@ -31,7 +31,14 @@ def test_openapi_schema_is_served(client):
     response = client.get("/schema/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/departments", "/api/organisations", "/api/contacts", "/api/committees", "/api/pilot-sites", "/api/plans"):
+    for path in (
+        "/api/departments",
+        "/api/organisations",
+        "/api/contacts",
+        "/api/committees",
+        "/api/pilot-sites",
+        "/api/plans",
+    ):
         assert path in paths, path
 
 
