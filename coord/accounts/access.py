@@ -42,6 +42,14 @@ class Principal:
         return self.email
 
 
+# Primary keys are 32-bit on PostgreSQL (SERIAL); a larger number cannot name a record.
+MAX_ID = 2_147_483_647
+
+
+def is_valid_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 SYSTEM = Principal(user_id=None, email="système", full_name="Coord", role=Role.NATIONAL)
 
 
@@ -80,6 +88,8 @@ class Scope:
         return query.where(condition) if condition is not None else query
 
     async def get(self, table: type[Table], record_id: int, *columns: Any) -> dict[str, Any]:
+        if not is_valid_id(record_id):
+            raise NotFound()
         row = await self.select(table, *columns).where(table._meta.primary_key == record_id).first()
         if row is None:
             raise NotFound()

@@ -81,7 +81,7 @@ class AuditApi(Controller):
         department: str | None = None,
         entity: str | None = None,
         entity_id: int | None = None,
-        page: Annotated[int | None, Parameter(ge=1)] = None,
+        page: Annotated[int | None, Parameter(ge=1, le=100_000)] = None,
         per_page: Annotated[int | None, Parameter(ge=1, le=200)] = None,
     ) -> Paginated:
         request_page = PageRequest.parse(page, per_page)

@@ -13,7 +13,7 @@ from coord.committees.schemas import CommitteeIn, CommitteeOut, CommitteePatch, 
 from coord.partners.schemas import to_dict
 from coord.web.pagination import PageRequest, Paginated, paginated
 
-Page = Annotated[int | None, Parameter(ge=1)]
+Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]
 
 

@@ -122,7 +122,11 @@ class Fields:
         if minimum is not None and value < minimum:
             self.errors[name] = f"La valeur doit être au moins {minimum}."
             return None
-        if maximum is not None and value > maximum:
+        maximum = 2_147_483_647 if maximum is None else maximum  # the database's integer range
+        if minimum is None and value < -2_147_483_648:
+            self.errors[name] = "Nombre hors limites."
+            return None
+        if value > maximum:
             self.errors[name] = f"La valeur doit être au plus {maximum}."
             return None
         self.values[name] = value

@@ -21,7 +21,7 @@ from coord.partners.schemas import (
 )
 from coord.web.pagination import PageRequest, Paginated, paginated
 
-Page = Annotated[int | None, Parameter(ge=1)]
+Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from piccolo.columns.combination import Or
 from piccolo.query.functions.aggregate import Count
 
-from coord.accounts.access import Scope
+from coord.accounts.access import Scope, is_valid_id
 from coord.core import records
 from coord.core.errors import NotFound
 from coord.core.validation import Fields
@@ -214,6 +214,8 @@ async def list_contacts(
     if department:
         conditions.append(Contact.department == (await scope.department(department))["id"])
     if organisation:
+        if not is_valid_id(organisation):
+            return [], 0
         conditions.append(Contact.organisation == organisation)
     if active is not None:
         conditions.append(Contact.active == active)

@@ -61,7 +61,7 @@ class PilotSiteApi(Controller):
         plan: str | None = None,
         scheme: str | None = None,
         status: str | None = None,
-        page: Annotated[int | None, Parameter(ge=1)] = None,
+        page: Annotated[int | None, Parameter(ge=1, le=100_000)] = None,
         per_page: Annotated[int | None, Parameter(ge=1, le=200)] = None,
     ) -> Paginated:
         request = PageRequest.parse(page, per_page)

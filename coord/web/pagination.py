@@ -10,6 +10,7 @@ import msgspec
 from coord.core.errors import ValidationFailed
 
 MAX_PER_PAGE = 200
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,10 @@ class PageRequest:
         errors: dict[str, str] = {}
         try:
             page_n = int(page) if page not in (None, "") else 1
-            if page_n < 1:
+            if not 1 <= page_n <= MAX_PAGE:
                 raise ValueError
         except (TypeError, ValueError):
-            errors["page"] = "Le numéro de page doit être un entier positif."
+            errors["page"] = f"Le numéro de page doit être un entier entre 1 et {MAX_PAGE}."
             page_n = 1
         try:
             per = int(per_page) if per_page not in (None, "") else default_per_page
