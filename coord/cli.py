@@ -130,10 +130,40 @@ def cmd_partners_export(args: argparse.Namespace) -> None:
 def serve(host: str, port: int, *, demo: bool = False) -> None:
     import uvicorn
 
+    from coord.ops.logs import configure_logging
     from coord.web.app import create_app
 
+    configure_logging(json_lines=not demo)
     app = create_app(demo=demo)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from coord.core.settings import get_settings
+    from coord.ops.backup import BackupError, backup_sqlite
+
+    settings = get_settings()
+    if not settings.is_sqlite:
+        raise SystemExit("PostgreSQL : utilisez pg_dump (voir README, « Exploitation »).")
+    try:
+        target = backup_sqlite(settings.sqlite_path, Path(args.output) if args.output else None)
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from exc
+    print(f"Sauvegarde écrite : {target}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from coord.core.settings import get_settings
+    from coord.ops.backup import BackupError, restore_sqlite
+
+    settings = get_settings()
+    if not settings.is_sqlite:
+        raise SystemExit("PostgreSQL : utilisez pg_restore (voir README, « Exploitation »).")
+    try:
+        kept = restore_sqlite(Path(args.file), settings.sqlite_path)
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from exc
+    print(f"Base restaurée depuis {args.file} ; l'ancienne base est conservée dans {kept}.")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -178,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("backup", help="online backup of the SQLite database")
+    p.add_argument("--output", help="backup file (default: var/backups/coord-<time>.sqlite3)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore the SQLite database from a backup (service stopped)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_restore)
 
     ref = sub.add_parser("reference", help="reference data").add_subparsers(dest="sub", required=True)
     ref.add_parser("load", help="load départements, institution kinds and shipped plans").set_defaults(

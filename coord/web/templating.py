@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
@@ -63,7 +63,18 @@ def query_with(params: dict[str, Any], **changes: Any) -> str:
     return "?" + urlencode(merged)
 
 
+@pass_context
+def flashed_messages(context: Any) -> list[dict[str, Any]]:
+    """Flash messages of the session; none on paths without a session (static files, API)."""
+    request = context.get("request")
+    session = request.scope.get("session") if request is not None else None
+    if not isinstance(session, dict):
+        return []
+    return session.pop("_messages", [])
+
+
 def configure(env: Environment) -> None:
+    env.globals["flashed_messages"] = flashed_messages
     env.filters["date_fr"] = date_fr
     env.filters["short_date"] = short_date
     env.globals["query_with"] = query_with

@@ -1,0 +1,65 @@
+"""Online backup and restore of the embedded SQLite database.
+
+The backup uses SQLite's online backup API: it copies a consistent snapshot while the service keeps
+running (readers and the writer are not stopped). PostgreSQL deployments use `pg_dump` instead
+(see README, "Operations").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+def backup_sqlite(database: Path, target: Path | None = None) -> Path:
+    if not database.exists():
+        raise BackupError(f"base de données introuvable : {database}")
+    if target is None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = database.parent / "backups" / f"{database.stem}-{stamp}.sqlite3"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    try:
+        destination = sqlite3.connect(partial)
+        try:
+            source.backup(destination, pages=1024)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    _check_integrity(partial)
+    partial.replace(target)  # atomic: a crash never leaves a half-written backup under the final name
+    return target
+
+
+def restore_sqlite(backup: Path, database: Path) -> Path:
+    """Replace the database by a backup (stop the service first). The current file is kept aside."""
+    if not backup.exists():
+        raise BackupError(f"sauvegarde introuvable : {backup}")
+    _check_integrity(backup)
+    kept = database.with_suffix(database.suffix + ".before-restore")
+    if database.exists():
+        shutil.copy2(database, kept)
+    for suffix in ("-wal", "-shm"):
+        Path(str(database) + suffix).unlink(missing_ok=True)
+    staged = database.with_suffix(database.suffix + ".restoring")
+    shutil.copy2(backup, staged)
+    staged.replace(database)
+    return kept
+
+
+def _check_integrity(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        connection.close()
+    if result != "ok":
+        raise BackupError(f"{path} est corrompue : {result}")
