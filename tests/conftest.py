@@ -106,9 +106,7 @@ async def _pg_admin(sql: str) -> None:
 @pytest.fixture(scope="session", params=ENGINES)
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     from piccolo.engine.postgres import PostgresEngine
-    from piccolo.engine.sqlite import SQLiteEngine
-
-    from coord.core.db import use_engine
+    from coord.core.db import PooledSQLiteEngine, use_engine
     from coord.reference import load_all
 
     name = request.param
@@ -116,7 +114,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         path = tmp_path_factory.mktemp("sqlite") / "coord-test.sqlite3"
         url = f"sqlite:///{path}"
         _migrate(url)
-        db = Database(name, url, SQLiteEngine(path=str(path), timeout=30), path)
+        db = Database(name, url, PooledSQLiteEngine(path=str(path), timeout=30), path)
         dbname = None
     else:
         dbname = f"coord_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"

@@ -6,19 +6,74 @@ table at once (the test suite runs the same tests on both engines in one process
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
+
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
 from coord.core.settings import Settings
 
 SQLITE_TIMEOUT_SECONDS = 30
+SQLITE_POOL_SIZE = 8
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a new connection (and a new thread) for every query outside a
+    transaction, which costs milliseconds per query. This keeps a few connections open and reuses
+    them for those single statements; transactions still get a connection of their own.
+
+    The pool is a plain list under a thread lock rather than an asyncio queue, because the same
+    engine is used from several event loops (web server, test client, CLI)."""
+
+    def __init__(self, *args: Any, pool_size: int = SQLITE_POOL_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle: list[aiosqlite.Connection] = []
+        self._lock = threading.Lock()
+        self._pool_size = pool_size
+
+    async def _open(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        connection._thread.daemon = True  # an idle pooled connection must not keep the process alive
+        await connection
+        await connection.execute("PRAGMA foreign_keys = 1")
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        return connection
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        with self._lock:
+            connection = self._idle.pop() if self._idle else None
+        if connection is None:
+            connection = await self._open()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                await connection.commit()
+                rows = await cursor.fetchall()
+        except BaseException:
+            await connection.close()
+            raise
+        with self._lock:
+            keep = len(self._idle) < self._pool_size
+            if keep:
+                self._idle.append(connection)
+        if not keep:
+            await connection.close()
+        return rows
+
+    async def close_pool(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -26,7 +81,7 @@ def engine_for(settings: Settings) -> Engine:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
         # The timeout makes a second writer wait for the lock instead of failing at once.
-        return SQLiteEngine(path=str(path), timeout=SQLITE_TIMEOUT_SECONDS)
+        return PooledSQLiteEngine(path=str(path), timeout=SQLITE_TIMEOUT_SECONDS)
     if settings.database_url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": settings.database_url})
     raise ValueError(f"unsupported database URL {settings.database_url!r}: use sqlite:///path or postgresql://...")

@@ -125,7 +125,8 @@ async def record_attendance(scope: Scope, meeting_id: int, entries: Mapping[int,
     return await attendance(scope, meeting_id)
 
 
-async def patch_invitation(scope: Scope, meeting_id: int, invitation_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
+async def patch_invitation(scope: Scope, meeting_id: int, invitation_id: int,
+                           data: Mapping[str, Any]) -> dict[str, Any]:
     """API PATCH of an invitation: `role` (before the meeting), `attendance`/`represented_by` (after)."""
     if not data:
         raise ValidationFailed({"role": "Indiquez au moins un champ à modifier (role, attendance, represented_by)."})

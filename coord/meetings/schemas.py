@@ -95,7 +95,7 @@ class AgendaItemPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
     title: str | Unset = UNSET
     presenter: str | Unset = UNSET
     duration_minutes: int | Unset = UNSET
-    measure: int | None | Unset = UNSET
+    measure: int | Unset | None = UNSET
     notes: str | Unset = UNSET
 
 
@@ -131,7 +131,7 @@ class InvitationIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
 class InvitationPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     role: str | Unset = UNSET
     attendance: str | Unset = UNSET
-    represented_by: int | None | Unset = UNSET
+    represented_by: int | Unset | None = UNSET
 
 
 class InvitationOut(msgspec.Struct):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.columns.combination import And
 
-from coord.accounts.access import Scope
+from coord.accounts.access import Scope, is_valid_id
 from coord.accounts.roles import Permission
 from coord.audit import log as audit
 from coord.audit.tables import AuditEntry
@@ -47,6 +47,9 @@ CONVOCATION_LEAD = dt.timedelta(days=5)
 # Changing one of these moves the event in the invitees' calendars (iTIP SEQUENCE).
 SIGNIFICANT_FIELDS = frozenset({"starts_at", "ends_at", "place", "video_url", "status"})
 EDITABLE_STATUSES = frozenset({"draft", "convened"})
+MIN_YEAR, MAX_YEAR = 2000, 2100
+OUT_OF_RANGE = f"La date doit être comprise entre {MIN_YEAR} et {MAX_YEAR}."
+SKIPPED_TIME = "Cette heure n'existe pas ce jour-là (passage à l'heure d'été) : choisissez une autre heure."
 
 MEETING_COLUMNS = (
     *Meeting._meta.columns,
@@ -59,13 +62,23 @@ MEETING_COLUMNS = (
 _clock: Clock = SystemClock()
 
 
+def use_clock(clock: Clock | None) -> None:
+    """Set the clock the meetings services read (None: the system clock). Tests freeze time with it."""
+    global _clock
+    _clock = clock or SystemClock()
+
+
 def now(clock: Clock | None = None) -> dt.datetime:
     return (clock or _clock).now()
 
 
 # -- times --------------------------------------------------------------------------------------
 def local_to_utc(value: dt.datetime, tz: str) -> dt.datetime:
-    """A naive local time of `tz` (or an aware datetime) in UTC; refuses times skipped by DST."""
+    """A naive local time of `tz` (or an aware datetime) in UTC; refuses times skipped by DST.
+
+    Raises ValueError for a skipped time and OutOfRange outside the years Coord plans meetings for."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise OutOfRange(value.year)
     if value.tzinfo is not None and value.utcoffset() is not None:
         return value.astimezone(dt.UTC)
     zone = ZoneInfo(tz)
@@ -74,6 +87,10 @@ def local_to_utc(value: dt.datetime, tz: str) -> dt.datetime:
     if utc.astimezone(zone).replace(tzinfo=None) != value:
         raise ValueError("nonexistent local time")
     return utc
+
+
+class OutOfRange(ValueError):
+    """A date outside [MIN_YEAR, MAX_YEAR]."""
 
 
 def to_local(value: dt.datetime | None, tz: str) -> dt.datetime | None:
@@ -91,13 +108,16 @@ def _parse_iso(fields: Fields, name: str, tz: str) -> dt.datetime | None:
         try:
             value = dt.datetime.fromisoformat(str(raw).strip())
         except ValueError:
-            fields.error(name, "Date et heure invalides (format attendu : AAAA-MM-JJTHH:MM, par exemple 2026-10-26T09:30).")
+            fields.error(name, "Date et heure invalides (format attendu : AAAA-MM-JJTHH:MM, "
+                               "par exemple 2026-10-26T09:30).")
             return None
     try:
         return local_to_utc(value, tz)
+    except OutOfRange:
+        fields.error(name, OUT_OF_RANGE)
     except ValueError:
-        fields.error(name, "Cette heure n'existe pas ce jour-là (passage à l'heure d'été) : choisissez une autre heure.")
-        return None
+        fields.error(name, SKIPPED_TIME)
+    return None
 
 
 def _parse_hhmm(fields: Fields, name: str) -> dt.time | None:
@@ -121,9 +141,11 @@ def _local_form_time(fields: Fields, day: dt.date | None, name: str, tz: str) ->
         return None
     try:
         return local_to_utc(dt.datetime.combine(day, at), tz)
+    except OutOfRange:
+        fields.error("date", OUT_OF_RANGE)
     except ValueError:
-        fields.error(name, "Cette heure n'existe pas ce jour-là (passage à l'heure d'été) : choisissez une autre heure.")
-        return None
+        fields.error(name, SKIPPED_TIME)
+    return None
 
 
 def read_times(fields: Fields, tz: str, current: Mapping[str, Any] | None = None) -> None:
@@ -199,7 +221,9 @@ async def list_meetings(
     conditions = []
     if department:
         conditions.append(Meeting.department == (await scope.department(department))["id"])
-    if committee:
+    if committee is not None:
+        if not is_valid_id(committee):
+            return [], 0
         conditions.append(Meeting.committee == committee)
     if status:
         if status not in STATUSES:

@@ -21,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from coord.core.db import current_engine, engine_for, prepare_sqlite, use_engine
+from coord.core.db import PooledSQLiteEngine, current_engine, engine_for, prepare_sqlite, use_engine
 from coord.core.settings import Settings, get_settings, use_settings
 from coord.web.auth import AuthMiddleware, provide_scope
 from coord.web.errors import EXCEPTION_HANDLERS
@@ -58,6 +58,8 @@ def create_app(
         finally:
             if pooled:
                 await engine.close_connection_pool()
+            if isinstance(engine, PooledSQLiteEngine):
+                await engine.close_pool()
 
     session = CookieBackendConfig(
         secret=_cookie_secret(settings),

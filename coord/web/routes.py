@@ -8,6 +8,7 @@ from typing import Any
 def api_routes() -> list[Any]:
     from coord.audit import routes as audit
     from coord.committees import api as committees
+    from coord.meetings import api as meetings
     from coord.partners import api as partners
     from coord.plans import routes as plans
     from coord.territory import pilot_sites_routes as pilot_sites
@@ -19,6 +20,7 @@ def api_routes() -> list[Any]:
         *partners.ROUTES,
         *committees.ROUTES,
         *pilot_sites.API_ROUTES,
+        *meetings.ROUTES,
         *audit.API_ROUTES,
     ]
 
@@ -26,6 +28,7 @@ def api_routes() -> list[Any]:
 def page_routes() -> list[Any]:
     from coord.audit import routes as audit
     from coord.committees import pages as committees
+    from coord.meetings import pages as meetings
     from coord.partners import pages as partners
     from coord.plans import routes as plans
     from coord.territory import pilot_sites_routes as pilot_sites
@@ -39,11 +42,13 @@ def page_routes() -> list[Any]:
         *partners.ROUTES,
         *committees.ROUTES,
         *pilot_sites.PAGE_ROUTES,
+        *meetings.ROUTES,
         *audit.PAGE_ROUTES,
     ]
 
 
 def system_routes() -> list[Any]:
+    """Routes outside the logged-in area: login, health probes, partners' signed links."""
     from coord.accounts import pages as accounts
     from coord.web import health
 

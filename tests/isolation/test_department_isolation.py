@@ -6,6 +6,7 @@ a path parameter the test does not know makes it fail until the map below is com
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -29,9 +30,28 @@ def _seed_herault(api: Any) -> dict[str, Any]:
     pilot = api.post(
         "/api/pilot-sites", json={"department": "34", "plan": "2014-2016", "scheme": "coordination", "notes": MARK}
     ).json()
-    for item in (org, contact, committee, member, pilot):
-        assert "id" in item, item
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    meeting = api.post(
+        "/api/meetings",
+        json={
+            "committee": committee["id"],
+            "title": f"Réunion {MARK}",
+            "kind": "annuelle_teh",
+            "place": MARK,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        },
+    ).json()
+    agenda_item = api.post(f"/api/meetings/{meeting['id']}/agenda", json={"title": f"Point {MARK}"}).json()
+    decision = api.post(f"/api/meetings/{meeting['id']}/decisions", json={"text": f"Décision {MARK}"}).json()
+    invitation = api.get(f"/api/meetings/{meeting['id']}/invitations").json()["items"][0]
+    for record in (org, contact, committee, member, pilot, meeting, agenda_item, decision, invitation):
+        assert "id" in record, record
     return {
+        "meeting_id": meeting["id"],
+        "item_id": agenda_item["id"],
+        "decision_id": decision["id"],
+        "invitation_id": invitation["id"],
         "code": "34",
         "organisation_id": org["id"],
         "contact_id": contact["id"],

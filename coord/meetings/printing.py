@@ -1,0 +1,204 @@
+"""Printable documents of a meeting: convocation, ordre du jour, feuille d'émargement.
+
+The HTML versions are templates (`templates/meetings/print_*.html`); the PDFs are drawn with fpdf2,
+a pure-PyPI library. A Unicode TTF font (DejaVu) is embedded when the system has one; otherwise the
+core Helvetica font is used and the text is reduced to latin-1 (typographic quotes and dashes become
+their ASCII forms), so the PDFs work with nothing but PyPI packages installed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from coord.accounts.access import Scope
+from coord.committees.tables import Committee
+from coord.meetings import agenda, invitees, minutes, service
+from coord.territory.tables import Department
+from coord.web.templating import date_fr
+
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
+             Path("/usr/local/share/fonts"), Path("/Library/Fonts"))
+LATIN1_REPLACEMENTS = {
+    "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2026": "...",
+    "\u0153": "oe", "\u0152": "OE", "\u202f": " ", "\u2009": " ", "\u20ac": "EUR", "\u2022": "-",
+}
+DOCUMENTS = {"convocation": "Convocation", "ordre-du-jour": "Ordre du jour", "emargement": "Feuille d'émargement"}
+
+
+@lru_cache(maxsize=1)
+def unicode_font() -> tuple[Path, Path] | None:
+    for directory in FONT_DIRS:
+        regular, bold = directory / "DejaVuSans.ttf", directory / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    return None
+
+
+def latin1(text: str) -> str:
+    for char, replacement in LATIN1_REPLACEMENTS.items():
+        text = text.replace(char, replacement)
+    return text.encode("latin-1", errors="replace").decode("latin-1")
+
+
+async def document_data(scope: Scope, meeting_id: int) -> dict[str, Any]:
+    """Everything the three documents show, read through the scope."""
+    meeting = await service.get_meeting(scope, meeting_id)
+    raw = await service.load(scope, meeting_id)
+    department = await scope.select(Department).where(Department.id == raw["department"]).first()
+    committee = await scope.get(Committee, raw["committee"])
+    items = await agenda.list_items(scope, meeting_id)
+    people = await invitees.list_invitations(scope, meeting_id)
+    by_id = {p["id"]: p["name"] for p in people}
+    for person in people:
+        person["represented_by_name"] = by_id.get(person["represented_by"], "")
+    return {"meeting": meeting, "department": department, "committee": committee, "items": items,
+            "invitations": people, "decisions": await minutes.list_decisions(scope, meeting_id),
+            "summary": agenda.summary(items, raw)}
+
+
+class _Pdf(FPDF):
+    def __init__(self, title: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        fonts = unicode_font()
+        if fonts:
+            self.add_font("DejaVu", "", str(fonts[0]))
+            self.add_font("DejaVu", "B", str(fonts[1]))
+            self.family_name = "DejaVu"
+        else:
+            self.family_name = "Helvetica"
+        self.unicode = fonts is not None
+        self.set_title(self.clean(title))
+        self.set_creator("Coord")
+        self.set_auto_page_break(auto=True, margin=18)
+        self.set_margins(18, 18, 18)
+        self.add_page()
+
+    def clean(self, text: str) -> str:
+        return text if self.unicode else latin1(text)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(self.family_name, "", 8)
+        self.cell(0, 6, self.clean(f"Page {self.page_no()}/{{nb}}"), align="C")
+
+    def heading(self, text: str, size: int = 15) -> None:
+        self.set_font(self.family_name, "B", size)
+        self.multi_cell(0, size * 0.5, self.clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(2)
+
+    def para(self, text: str, *, bold: bool = False, size: int = 10) -> None:
+        self.set_font(self.family_name, "B" if bold else "", size)
+        self.multi_cell(0, 5.5, self.clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def fact(self, label: str, value: str) -> None:
+        if value:
+            self.set_font(self.family_name, "B", 10)
+            self.cell(38, 5.5, self.clean(label))
+            self.set_font(self.family_name, "", 10)
+            self.multi_cell(0, 5.5, self.clean(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def grid(self, header: list[str], rows: list[list[str]], widths: tuple[int, ...], line_height: float = 6) -> None:
+        self.set_font(self.family_name, "", 9)
+        with self.table(col_widths=widths, line_height=line_height, text_align="LEFT",
+                        first_row_as_headings=True) as table:
+            for cells in [header, *rows]:
+                row = table.row()
+                for cell in cells:
+                    row.cell(self.clean(cell))
+
+    def bytes(self) -> bytes:
+        return bytes(self.output())
+
+
+def _when(data: dict[str, Any]) -> str:
+    meeting, tz = data["meeting"], data["department"]["timezone"]
+    end = meeting["local_end"]
+    return f"{date_fr(meeting['starts_at'], tz, True)} - fin prévue à {end.hour:02d} h {end.minute:02d}"
+
+
+def _header(pdf: _Pdf, data: dict[str, Any], document: str) -> None:
+    department = data["department"]
+    pdf.para(f"Préfecture - {department['name']} ({department['code']})", size=9)
+    pdf.para(data["committee"]["name"], size=9)
+    pdf.ln(4)
+    pdf.heading(document)
+    pdf.heading(data["meeting"]["title"], size=12)
+
+
+def _practical(pdf: _Pdf, data: dict[str, Any]) -> None:
+    meeting = data["meeting"]
+    pdf.fact("Date :", _when(data))
+    pdf.fact("Fuseau horaire :", data["department"]["timezone"])
+    pdf.fact("Lieu :", meeting["place"])
+    pdf.fact("Visioconférence :", meeting["video_url"])
+    pdf.fact("Organisateur :", f"{meeting['organiser_name']} <{meeting['organiser_email']}>")
+    pdf.ln(3)
+
+
+def _agenda_rows(data: dict[str, Any]) -> list[list[str]]:
+    return [[str(i["position"]), i["title"] + (f"\n{i['measure_label']}" if i["measure_label"] else ""),
+             i["presenter"], f"{i['duration_minutes']} min"] for i in data["items"]]
+
+
+def _agenda_table(pdf: _Pdf, data: dict[str, Any]) -> None:
+    if not data["items"]:
+        pdf.para("Aucun point inscrit à l'ordre du jour.")
+        return
+    pdf.grid(["N°", "Point", "Présenté par", "Durée"], _agenda_rows(data), (10, 100, 45, 19))
+    pdf.ln(2)
+    summary = data["summary"]
+    pdf.para(f"Durée prévue : {summary['agenda_minutes']} min pour une réunion de {summary['meeting_minutes']} min.",
+             size=9)
+
+
+def convocation_pdf(data: dict[str, Any]) -> bytes:
+    pdf = _Pdf("Convocation")
+    _header(pdf, data, "Convocation")
+    meeting = data["meeting"]
+    pdf.para(f"Vous êtes convoqué(e) à la réunion « {meeting['title']} » de l'instance "
+             f"« {data['committee']['name']} ».")
+    if meeting["urgent"]:
+        pdf.para("Convocation envoyée en urgence (article R.133-8 du code des relations entre le public "
+                 "et l'administration).", size=9)
+    if not meeting["quorum_required"]:
+        pdf.para("Nouvelle convocation faute de quorum : l'instance délibérera valablement sans condition de quorum.",
+                 size=9)
+    pdf.ln(2)
+    _practical(pdf, data)
+    pdf.heading("Ordre du jour", size=12)
+    _agenda_table(pdf, data)
+    pdf.ln(4)
+    pdf.para("En cas d'empêchement, vous pouvez donner mandat à un autre membre de l'instance (un mandat par membre).",
+             size=9)
+    return pdf.bytes()
+
+
+def agenda_pdf(data: dict[str, Any]) -> bytes:
+    pdf = _Pdf("Ordre du jour")
+    _header(pdf, data, "Ordre du jour")
+    _practical(pdf, data)
+    _agenda_table(pdf, data)
+    return pdf.bytes()
+
+
+def attendance_sheet_pdf(data: dict[str, Any]) -> bytes:
+    pdf = _Pdf("Feuille d'émargement")
+    _header(pdf, data, "Feuille d'émargement")
+    pdf.fact("Date :", _when(data))
+    pdf.fact("Lieu :", data["meeting"]["place"] or data["meeting"]["video_url"])
+    pdf.ln(3)
+    rows = [[p["name"], p["organisation_name"] + (f"\n{p['function']}" if p["function"] else ""), p["role_label"],
+             f"Mandat donné à {p['represented_by_name']}" if p["represented_by_name"] else "", ""]
+            for p in data["invitations"]]
+    rows += [["", "", "", "", ""] for _ in range(3)]  # blank lines for unexpected attendees
+    pdf.grid(["Nom", "Institution / fonction", "Qualité", "Mandat", "Signature"], rows, (36, 50, 30, 28, 30),
+             line_height=9)
+    return pdf.bytes()
+
+
+RENDERERS = {"convocation": convocation_pdf, "ordre-du-jour": agenda_pdf, "emargement": attendance_sheet_pdf}
