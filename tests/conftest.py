@@ -106,6 +106,7 @@ async def _pg_admin(sql: str) -> None:
 @pytest.fixture(scope="session", params=ENGINES)
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     from piccolo.engine.postgres import PostgresEngine
+
     from coord.core.db import PooledSQLiteEngine, use_engine
     from coord.reference import load_all
 

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
-
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
