@@ -7,6 +7,7 @@ département answers "not found", never "forbidden", so its existence does not l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,9 @@ MAX_ID = 2_147_483_647
 
 def is_valid_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+DEPARTMENT_CODE = re.compile(r"^(?:\d{2,3}|2[ABab])$")
 
 
 SYSTEM = Principal(user_id=None, email="système", full_name="Coord", role=Role.NATIONAL)
@@ -96,6 +100,8 @@ class Scope:
         return row
 
     async def department(self, code: str) -> dict[str, Any]:
+        if not DEPARTMENT_CODE.match(code or ""):
+            raise NotFound(f"Département « {code[:10]} » inconnu ou non accessible.")
         row = await self.select(Department).where(Department.code == code.upper()).first()
         if row is None:
             raise NotFound(f"Département « {code} » inconnu ou non accessible.")

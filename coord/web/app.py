@@ -25,6 +25,7 @@ from coord.core.db import PooledSQLiteEngine, current_engine, engine_for, prepar
 from coord.core.settings import Settings, get_settings, use_settings
 from coord.web.auth import AuthMiddleware, provide_scope
 from coord.web.errors import EXCEPTION_HANDLERS
+from coord.web.hygiene import reject_nul_bytes
 from coord.web.routes import api_routes, page_routes, system_routes
 from coord.web.templating import template_config
 
@@ -85,6 +86,7 @@ def create_app(
         ],
         dependencies={"access": Provide(provide_scope, sync_to_thread=False)},
         middleware=[
+            reject_nul_bytes,
             session.middleware,
             DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
         ],

@@ -74,3 +74,10 @@ def test_sql_metacharacters_in_filters_are_plain_text(api_as):
         assert response.status_code == 200
     assert api.get("/api/organisations", params={"q": "' OR 1=1 --"}).json()["total"] == 0
     assert api.get("/api/organisations", params={"q": "O'Brien"}).json()["total"] == 1
+
+
+def test_nul_bytes_in_addresses_are_refused_before_the_database(api_as):
+    api = api_as("prefecture", "34")
+    response = api.get("/api/organisations", params={"department": "3\x004", "q": "a\x00b"})
+    assert response.status_code == 400
+    assert api.get("/api/departments/%00").status_code == 400
