@@ -13,6 +13,7 @@ from coord.core.db import transaction
 from coord.partners import service as partners
 from coord.plans.tables import Plan
 from coord.territory import pilot_sites
+from coord.web.pagination import PageRequest
 
 DEMO_PASSWORD = "Coord-demo-2026"  # noqa: S105 (printed on purpose for the demo)
 
@@ -142,6 +143,7 @@ async def load_demo() -> dict[str, Any]:
                 contacts_by_dept[code][kind + ":" + last] = contact["id"]
         await _committees(scope, code, contacts_by_dept[code])
     await _pilot_site(scope)
+    await _meetings(scope)
     return {"users": len(DEMO_USERS), "departements": len(DEPARTMENTS)}
 
 
@@ -218,5 +220,62 @@ async def _pilot_site(scope: Scope) -> None:
             "designated_on": dt.date(2019, 10, 18).isoformat(),
             "status": "actif",
             "notes": "",
+        },
+    )
+
+
+async def _meetings(scope: Scope) -> None:
+    """Last year's measure-22 meeting (held, minutes and decisions) and this year's, to be convened."""
+    from coord.meetings import minutes
+    from coord.meetings import service as meetings
+    from coord.meetings.tables import Meeting
+
+    today = dt.date.today()
+    committee = (await committees.list_committees(scope, PageRequest(1, 1), department="34", kind="cdpd_pleniere"))[0][
+        0
+    ]
+    past = await meetings.create_meeting(
+        scope,
+        {
+            "committee": committee["id"],
+            "title": "CDPD – séance annuelle consacrée à la traite des êtres humains",
+            "kind": "annuelle_teh",
+            "date": (today - dt.timedelta(days=35)).isoformat(),
+            "start_time": "09:30",
+            "end_time": "12:00",
+            "place": "Préfecture de l'Hérault, salle Jean Moulin, Montpellier",
+        },
+    )
+    # The past meeting is recorded as already held: its convocation went out before Coord was used.
+    await Meeting.update({Meeting.status: "held"}).where(Meeting.id == past["id"])
+    await minutes.update_minutes(
+        scope,
+        past["id"],
+        {
+            "minutes": "Séance ouverte par la directrice de cabinet. Données départementales présentées de façon "
+            "agrégée. Point d'étape sur la convention locale de protection des mineurs.",
+            "version": (await meetings.get_meeting(scope, past["id"]))["version"],
+        },
+    )
+    for text in (
+        "Organiser une formation commune au repérage des victimes pour les agents de première ligne.",
+        "Recueillir les signatures manquantes de la convention de protection des mineurs avant l'été.",
+        "Désigner un référent traite dans chaque commissariat et brigade du département.",
+    ):
+        await minutes.add_decision(scope, past["id"], {"text": text})
+    upcoming = today + dt.timedelta(days=30)
+    while upcoming.weekday() >= 5:
+        upcoming += dt.timedelta(days=1)
+    await meetings.create_meeting(
+        scope,
+        {
+            "committee": committee["id"],
+            "title": "CDPD – séance annuelle consacrée à la traite des êtres humains",
+            "kind": "annuelle_teh",
+            "date": upcoming.isoformat(),
+            "start_time": "09:30",
+            "end_time": "12:00",
+            "place": "Préfecture de l'Hérault, salle Jean Moulin, Montpellier",
+            "video_url": "https://webconf.numerique.gouv.fr/coord-demo-34",
         },
     )
