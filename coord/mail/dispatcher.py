@@ -8,6 +8,7 @@ lease: two workers never send the same row, and a crash before the mark means on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -128,10 +129,8 @@ class OutboxDispatcher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -143,8 +142,6 @@ class OutboxDispatcher:
                 raise
             except Exception:  # keep the loop alive; the rows stay queued and are retried
                 logger.exception("outbox delivery failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
             self._wake.clear()

@@ -50,6 +50,7 @@ def page_routes() -> list[Any]:
 def system_routes() -> list[Any]:
     """Routes outside the logged-in area: login, health probes, partners' signed links."""
     from coord.accounts import pages as accounts
+    from coord.meetings import answers
     from coord.web import health
 
-    return [*accounts.ROUTES, *health.ROUTES]
+    return [*accounts.ROUTES, *health.ROUTES, *answers.ROUTES]
