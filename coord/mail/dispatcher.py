@@ -113,8 +113,9 @@ async def deliver_all_now(*, smtp_settings: SmtpSettings | None = None) -> Deliv
 class OutboxDispatcher:
     """A background loop delivering the outbox every `interval` seconds, or sooner after `notify()`."""
 
-    def __init__(self, interval: float = 30.0) -> None:
+    def __init__(self, interval: float = 30.0, smtp_settings: SmtpSettings | None = None) -> None:
         self.interval = interval
+        self.smtp_settings = smtp_settings
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
 
@@ -137,7 +138,7 @@ class OutboxDispatcher:
         assert self._wake is not None
         while True:
             try:
-                await deliver_due()
+                await deliver_due(smtp_settings=self.smtp_settings)
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep the loop alive; the rows stay queued and are retried

@@ -79,9 +79,7 @@ DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
 )
 
 _HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
-_CONTENT_TYPE_RE = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$"
-)
+_CONTENT_TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
 _LOCAL_PART_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
 _DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -310,13 +308,10 @@ def _calendar(calendar: bytes | None, method: str | None) -> tuple[bytes | None,
     data = _BARE_LF_RE.sub(b"\r\n", data)
     if not data.startswith(b"BEGIN:VCALENDAR"):
         raise ValueError("Le calendrier ne commence pas par BEGIN:VCALENDAR.")
-    methods = {
-        found.strip().upper().decode("ascii", "replace") for found in _METHOD_LINE_RE.findall(data)
-    }
+    methods = {found.strip().upper().decode("ascii", "replace") for found in _METHOD_LINE_RE.findall(data)}
     if methods != {method}:
         # RFC 6047: METHOD of the VCALENDAR and of the MIME part must be present and agree.
         raise ValueError(
-            f"La méthode du calendrier ({', '.join(sorted(methods)) or 'absente'}) "
-            f"ne correspond pas à {method}."
+            f"La méthode du calendrier ({', '.join(sorted(methods)) or 'absente'}) ne correspond pas à {method}."
         )
     return data, method

@@ -171,9 +171,7 @@ class SmtpSink:
 
     # -- captured mail -----------------------------------------------------------------------
 
-    def _store(
-        self, *, mail_from: str, rcpt_tos: tuple[str, ...], raw: bytes, peer: tuple[str, int] | None
-    ) -> None:
+    def _store(self, *, mail_from: str, rcpt_tos: tuple[str, ...], raw: bytes, peer: tuple[str, int] | None) -> None:
         message = email.message_from_bytes(raw, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self._condition:
@@ -227,8 +225,6 @@ class SmtpSink:
             while self._received < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(
-                        f"SMTP sink received {self._received} mail(s), expected {count}"
-                    )
+                    raise TimeoutError(f"SMTP sink received {self._received} mail(s), expected {count}")
                 self._condition.wait(remaining)
             return [mail.message for mail in self._mails]

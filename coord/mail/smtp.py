@@ -71,9 +71,7 @@ class SmtpPermanentError(SmtpError):
     """5xx for the recipient or the message: do not retry."""
 
 
-def _response_error(
-    code: int, text: str, *, recipient: str | None, permanent_if_5xx: bool
-) -> SmtpError:
+def _response_error(code: int, text: str, *, recipient: str | None, permanent_if_5xx: bool) -> SmtpError:
     label = f"{code} {text}".strip()
     if recipient:
         label = f"{recipient} : {label}"
@@ -90,9 +88,7 @@ def classify(exc: BaseException) -> SmtpError:
         refused = exc.recipients
         if refused and all(500 <= r.code < 600 for r in refused):
             first = refused[0]
-            return _response_error(
-                first.code, first.message, recipient=first.recipient, permanent_if_5xx=True
-            )
+            return _response_error(first.code, first.message, recipient=first.recipient, permanent_if_5xx=True)
         temporary = next((r for r in refused if not 500 <= r.code < 600), None)
         if temporary is not None:
             return _response_error(
@@ -103,9 +99,7 @@ def classify(exc: BaseException) -> SmtpError:
             )
         return SmtpTemporaryError("destinataires refusés")
     if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
-        return _response_error(
-            exc.code, exc.message, recipient=exc.recipient, permanent_if_5xx=True
-        )
+        return _response_error(exc.code, exc.message, recipient=exc.recipient, permanent_if_5xx=True)
     if isinstance(exc, aiosmtplib.SMTPDataError):
         # 5xx after DATA: the server rejects this message (size, content): permanent.
         return _response_error(exc.code, exc.message, recipient=None, permanent_if_5xx=True)
@@ -219,9 +213,7 @@ class SmtpConnection:
         if errors:
             # Some recipients refused, others accepted: report the first refusal.
             recipient, response = next(iter(errors.items()))
-            raise _response_error(
-                response.code, response.message, recipient=recipient, permanent_if_5xx=True
-            )
+            raise _response_error(response.code, response.message, recipient=recipient, permanent_if_5xx=True)
 
     async def _after_failure(self, exc: BaseException) -> None:
         # After a reply error the client has reset the envelope and the connection is reusable;

@@ -23,6 +23,9 @@ from piccolo.engine.postgres import PostgresEngine
 
 from coord.core.db import PooledSQLiteEngine, current_engine, engine_for, prepare_sqlite, use_engine
 from coord.core.settings import Settings, get_settings, use_settings
+from coord.mail.dispatcher import OutboxDispatcher
+from coord.mail.sink import SmtpSink
+from coord.mail.smtp import SmtpSettings
 from coord.web.auth import AuthMiddleware, provide_scope
 from coord.web.errors import EXCEPTION_HANDLERS
 from coord.web.hygiene import reject_nul_bytes
@@ -61,6 +64,35 @@ def create_app(
                 await engine.close_connection_pool()
             if isinstance(engine, PooledSQLiteEngine):
                 await engine.close_pool()
+
+    @asynccontextmanager
+    async def mail(app: Litestar) -> AsyncIterator[None]:
+        """Demo mode captures mail on loopback; otherwise the outbox is delivered in the background."""
+        sink = None
+        if app.state.demo:
+            sink = SmtpSink(host="127.0.0.1", port=settings.smtp_port)
+            try:
+                sink.start()
+            except OSError as exc:
+                logger.warning("demo SMTP sink could not start on port %s: %s", settings.smtp_port, exc)
+                sink = None
+            app.state.mail_sink = sink
+        dispatcher = (
+            OutboxDispatcher(
+                interval=5.0 if app.state.demo else 30.0, smtp_settings=SmtpSettings.from_settings(settings)
+            )
+            if settings.scheduler_enabled
+            else None
+        )
+        if dispatcher:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher:
+                await dispatcher.stop()
+            if sink:
+                sink.stop()
 
     session = CookieBackendConfig(
         secret=_cookie_secret(settings),
@@ -117,7 +149,7 @@ def create_app(
             security=[{"bearer": []}],
         ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[database],
+        lifespan=[database, mail],
         state=State({"settings": settings, "demo": demo or settings.demo_mode, **extra_state}),
         request_max_body_size=5_000_000,
         debug=False,

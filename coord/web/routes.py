@@ -28,6 +28,7 @@ def api_routes() -> list[Any]:
 def page_routes() -> list[Any]:
     from coord.audit import routes as audit
     from coord.committees import pages as committees
+    from coord.mail import demo_pages
     from coord.meetings import pages as meetings
     from coord.partners import pages as partners
     from coord.plans import routes as plans
@@ -44,6 +45,7 @@ def page_routes() -> list[Any]:
         *pilot_sites.PAGE_ROUTES,
         *meetings.ROUTES,
         *audit.PAGE_ROUTES,
+        *demo_pages.ROUTES,
     ]
 
 
