@@ -191,6 +191,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
     serve(args.host, args.port, demo=True)
 
 
+def cmd_imip_listen(args: argparse.Namespace) -> None:
+    from coord.calendar.lmtp import serve_forever
+    from coord.ops.logs import configure_logging
+
+    configure_logging()
+    _run(serve_forever(args.host, args.port, lmtp=args.lmtp))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coord", description="Coordination départementale de la lutte contre la traite."
@@ -226,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = plan.add_parser("import", help="import a plan from a TOML or CSV file")
     p.add_argument("file")
     p.set_defaults(func=cmd_plan_import)
+
+    imip = sub.add_parser("imip", help="calendar replies").add_subparsers(dest="sub", required=True)
+    p = imip.add_parser("listen", help="receive calendar replies by SMTP or LMTP")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2525)
+    p.add_argument("--lmtp", action="store_true")
+    p.set_defaults(func=cmd_imip_listen)
 
     user = sub.add_parser("user", help="accounts").add_subparsers(dest="sub", required=True)
     p = user.add_parser("create", help="create an account")

@@ -10,7 +10,7 @@ from litestar.response import Template
 from coord.accounts.access import Scope
 from coord.committees import service
 from coord.committees.kinds import COMMITTEE_KINDS, MEMBER_ROLES
-from coord.core.errors import NotFound, ValidationFailed
+from coord.core.errors import Conflict, NotFound, ValidationFailed
 from coord.web.forms import department_context, form_data, page, redirect
 from coord.web.pagination import PageRequest
 
@@ -28,8 +28,9 @@ class CommitteePages(Controller):
     @get("/")
     async def list(self, access: Scope, code: str, request: Request, kind: str | None = None) -> Template:
         department = await access.department(code)
+        kind = kind if kind in COMMITTEE_KINDS else None  # a stale or forged filter shows everything
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
-        items, total = await service.list_committees(access, pager, department=code, kind=kind or None)
+        items, total = await service.list_committees(access, pager, department=department["code"], kind=kind)
         return page(
             "committees/list.html",
             **department_context(access, department, "committees"),
@@ -57,7 +58,9 @@ class CommitteePages(Controller):
             errors=errors,
             kinds=COMMITTEE_KINDS,
             committee=committee,
-            contacts=await service.contact_choices(access, department["id"]),
+            contacts=await service.contact_choices(
+                access, department["id"], keep=committee["chair"] if committee else None
+            ),
         )
 
     @get("/nouvelle")
@@ -89,6 +92,7 @@ class CommitteePages(Controller):
         values: dict[str, Any],
         errors: dict[str, str],
         status: int = 200,
+        role_errors: dict[int, str] | None = None,
     ) -> Template:
         return page(
             "committees/detail.html",
@@ -100,6 +104,7 @@ class CommitteePages(Controller):
             roles=MEMBER_ROLES,
             values=values,
             errors=errors,
+            role_errors=role_errors or {},
         )
 
     @get("/{committee_id:int}/modifier")
@@ -124,7 +129,10 @@ class CommitteePages(Controller):
     async def remove(self, access: Scope, code: str, committee_id: int, request: Request) -> Response:
         department = await access.department(code)
         committee = await _committee_in(access, department, committee_id)
-        await service.delete_committee(access, committee_id)
+        try:
+            await service.delete_committee(access, committee_id)
+        except Conflict as exc:
+            return redirect(request, f"/d/{department['code']}/instances/{committee_id}", exc.message, "error")
         return redirect(request, f"/d/{department['code']}/instances", f"Instance « {committee['name']} » supprimée.")
 
     @post("/{committee_id:int}/membres")
@@ -140,6 +148,24 @@ class CommitteePages(Controller):
             request,
             f"/d/{department['code']}/instances/{committee_id}",
             f"{member['first_name']} {member['last_name']} ajouté(e) comme {member['role_label'].lower()}.",
+        )
+
+    @post("/{committee_id:int}/membres/{member_id:int}/role")
+    async def change_role(
+        self, access: Scope, code: str, committee_id: int, member_id: int, request: Request
+    ) -> Response:
+        department = await access.department(code)
+        committee = await _committee_in(access, department, committee_id)
+        data = await form_data(request)
+        try:
+            member = await service.update_member(access, committee_id, member_id, {"role": data.get("role", "")})
+        except ValidationFailed as exc:
+            role_errors = {member_id: exc.errors.get("role", exc.message)}
+            return await self._detail(access, department, committee, {}, {}, status=422, role_errors=role_errors)
+        return redirect(
+            request,
+            f"/d/{department['code']}/instances/{committee_id}",
+            f"{member['first_name']} {member['last_name']} : {member['role_label'].lower()}.",
         )
 
     @post("/{committee_id:int}/membres/{member_id:int}/retirer")

@@ -7,10 +7,11 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from coord.accounts.access import Scope
+from coord.accounts.roles import Permission
 from coord.committees.kinds import COMMITTEE_KINDS, MEMBER_ROLES
 from coord.committees.tables import Committee, CommitteeMember
 from coord.core import records
-from coord.core.errors import NotFound
+from coord.core.errors import NotFound, ValidationFailed
 from coord.core.validation import Fields
 from coord.partners.service import like, resolve_department
 from coord.partners.tables import Contact
@@ -93,6 +94,8 @@ async def list_committees(
     active: bool | None = None,
     q: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    if kind and kind not in COMMITTEE_KINDS:
+        raise ValidationFailed({"kind": f"Type d'instance inconnu « {kind[:40]} »."})
     conditions = []
     if department:
         conditions.append(Committee.department == (await scope.department(department))["id"])
@@ -131,6 +134,14 @@ async def _same_department_contact(
     return value
 
 
+async def _name_taken(department_id: int, name: str, exclude_id: int | None) -> bool:
+    """Case-insensitive comparison in Python: LIKE would read `_` and `%` as wildcards, and SQLite
+    only folds the case of ASCII letters (« Économie » and « économie » must clash)."""
+    wanted = name.casefold()
+    rows = await Committee.select(Committee.id, Committee.name).where(Committee.department == department_id)
+    return any(r["name"].casefold() == wanted and r["id"] != exclude_id for r in rows)
+
+
 async def _committee_fields(
     scope: Scope, data: dict[str, Any], *, partial: bool, department_id: int | None, exclude_id: int | None = None
 ) -> dict[str, Any]:
@@ -145,12 +156,8 @@ async def _committee_fields(
         fields.values["chair"] = await _same_department_contact(
             scope, department_id, fields, "chair", "Le président doit être un contact de ce département."
         )
-    if name and department_id:
-        clash = Committee.exists().where((Committee.department == department_id) & Committee.name.ilike(name))
-        if exclude_id:
-            clash = clash.where(Committee.id != exclude_id)
-        if await clash:
-            fields.error("name", f"Une instance « {name} » existe déjà dans ce département.")
+    if name and department_id and await _name_taken(department_id, name, exclude_id):
+        fields.error("name", f"Une instance « {name} » existe déjà dans ce département.")
     values = fields.check()
     if not partial:
         values["department"] = department_id
@@ -165,6 +172,7 @@ async def create_committee(scope: Scope, data: dict[str, Any]) -> dict[str, Any]
 
 async def update_committee(scope: Scope, committee_id: int, data: dict[str, Any]) -> dict[str, Any]:
     current = await scope.get(Committee, committee_id)
+    scope.require(Permission.MANAGE, current["department"])
     values = await _committee_fields(
         scope, data, partial=True, department_id=current["department"], exclude_id=committee_id
     )
@@ -181,6 +189,7 @@ async def update_committee(scope: Scope, committee_id: int, data: dict[str, Any]
 
 async def delete_committee(scope: Scope, committee_id: int) -> None:
     current = await scope.get(Committee, committee_id)
+    scope.require(Permission.MANAGE, current["department"])
     await records.delete(
         scope,
         Committee,
@@ -205,6 +214,7 @@ async def list_members(scope: Scope, committee_id: int) -> list[dict[str, Any]]:
 
 async def add_member(scope: Scope, committee_id: int, data: dict[str, Any]) -> dict[str, Any]:
     committee = await scope.get(Committee, committee_id)
+    scope.require(Permission.MANAGE, committee["department"])
     fields = Fields(data)
     role = fields.choice("role", MEMBER_ROLES)
     contact_id = await _same_department_contact(
@@ -227,24 +237,37 @@ async def add_member(scope: Scope, committee_id: int, data: dict[str, Any]) -> d
     return await get_member(scope, committee_id, row["id"])
 
 
-async def get_member(scope: Scope, committee_id: int, member_id: int) -> dict[str, Any]:
+async def _member_row(scope: Scope, committee_id: int, member_id: int) -> dict[str, Any]:
     row = await scope.get(CommitteeMember, member_id, *MEMBER_COLUMNS)
     if row["committee"] != committee_id:
         raise NotFound()
-    return member_out(row)
+    return row
+
+
+async def get_member(scope: Scope, committee_id: int, member_id: int) -> dict[str, Any]:
+    return member_out(await _member_row(scope, committee_id, member_id))
 
 
 async def update_member(scope: Scope, committee_id: int, member_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    await get_member(scope, committee_id, member_id)
+    member = await _member_row(scope, committee_id, member_id)
+    scope.require(Permission.MANAGE, member["department"])
     fields = Fields(data, partial=True)
     fields.choice("role", MEMBER_ROLES)
     values = fields.check()
-    await records.update(scope, CommitteeMember, member_id, values, entity="committee_member", summary="Rôle modifié")
+    await records.update(
+        scope,
+        CommitteeMember,
+        member_id,
+        values,
+        entity="committee_member",
+        summary=f"Rôle de {member['first_name']} {member['last_name']} modifié",
+    )
     return await get_member(scope, committee_id, member_id)
 
 
 async def remove_member(scope: Scope, committee_id: int, member_id: int) -> None:
-    member = await get_member(scope, committee_id, member_id)
+    member = await _member_row(scope, committee_id, member_id)
+    scope.require(Permission.MANAGE, member["department"])
     await records.delete(
         scope,
         CommitteeMember,
@@ -254,13 +277,17 @@ async def remove_member(scope: Scope, committee_id: int, member_id: int) -> None
     )
 
 
-async def contact_choices(scope: Scope, department_id: int) -> dict[int, str]:
-    """Active contacts of the département for select boxes, « Nom Prénom – Organisation »."""
+async def contact_choices(scope: Scope, department_id: int, keep: int | None = None) -> dict[int, str]:
+    """Active contacts of the département for select boxes, « Nom Prénom – Organisation ».
+
+    `keep` (the current chair) stays in the list even if inactive, so saving the form unchanged does
+    not silently remove it."""
+    active = Contact.active.eq(True)
     rows = (
         await scope.select(
             Contact, Contact.id, Contact.first_name, Contact.last_name, Contact.organisation.name.as_alias("org")
         )
-        .where((Contact.department == department_id) & (Contact.active.eq(True)))
-        .order_by(Contact.last_name)
+        .where((Contact.department == department_id) & ((active | (Contact.id == keep)) if keep else active))
+        .order_by(Contact.last_name, Contact.first_name)
     )
     return {r["id"]: f"{r['last_name']} {r['first_name']} – {r['org']}" for r in rows}

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from coord.accounts.access import Scope
+from coord.accounts.roles import Permission
 from coord.core import records
+from coord.core.errors import ValidationFailed
 from coord.core.validation import Fields
 from coord.partners.service import resolve_department
 from coord.plans.tables import Plan
@@ -55,6 +57,15 @@ async def list_pilot_sites(
     scheme: str | None = None,
     status: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    bad: dict[str, str] = {}
+    if scheme and scheme not in SCHEMES:
+        bad["scheme"] = f"Dispositif inconnu « {scheme[:40]} »."
+    if status and status not in STATUSES:
+        bad["status"] = f"État inconnu « {status[:40]} »."
+    if plan and not await Plan.exists().where(Plan.code == plan):
+        bad["plan"] = f"Plan « {plan[:40]} » inconnu."
+    if bad:
+        raise ValidationFailed(bad)
     conditions = []
     if department:
         conditions.append(PilotSite.department == (await scope.department(department))["id"])
@@ -67,7 +78,11 @@ async def list_pilot_sites(
     query, count = scope.select(PilotSite, *COLUMNS), scope.count(PilotSite)
     for condition in conditions:
         query, count = query.where(condition), count.where(condition)
-    rows = await query.order_by(PilotSite.department).limit(page.per_page).offset(page.offset)
+    rows = (
+        await query.order_by(PilotSite.department.code, PilotSite.plan.code, PilotSite.scheme, PilotSite.id)
+        .limit(page.per_page)
+        .offset(page.offset)
+    )
     return [pilot_site_out(r) for r in rows], await count
 
 
@@ -127,11 +142,25 @@ async def create_pilot_site(scope: Scope, data: dict[str, Any]) -> dict[str, Any
 
 async def update_pilot_site(scope: Scope, pilot_site_id: int, data: dict[str, Any]) -> dict[str, Any]:
     current = await scope.get(PilotSite, pilot_site_id)
+    scope.require(Permission.MANAGE, current["department"])
     values = await _fields(scope, data, partial=True, department_id=current["department"], current=current)
     await records.update(scope, PilotSite, pilot_site_id, values, entity="pilot_site", summary="Site pilote modifié")
     return await get_pilot_site(scope, pilot_site_id)
 
 
 async def delete_pilot_site(scope: Scope, pilot_site_id: int) -> None:
-    await scope.get(PilotSite, pilot_site_id)
-    await records.delete(scope, PilotSite, pilot_site_id, entity="pilot_site", summary="Site pilote supprimé")
+    current = await scope.get(PilotSite, pilot_site_id)
+    scope.require(Permission.MANAGE, current["department"])
+    await records.delete(
+        scope,
+        PilotSite,
+        pilot_site_id,
+        entity="pilot_site",
+        summary=f"Site pilote supprimé ({SCHEMES.get(current['scheme'], current['scheme'])})",
+    )
+
+
+async def plan_choices() -> dict[str, str]:
+    """National plans for select boxes, code → « code – title », oldest first."""
+    rows = await Plan.select(Plan.code, Plan.title).order_by(Plan.start_year)
+    return {r["code"]: f"{r['code']} – {r['title']}" for r in rows}

@@ -7,11 +7,13 @@ from typing import Any
 
 def api_routes() -> list[Any]:
     from coord.audit import routes as audit
+    from coord.calendar import routes as calendar
     from coord.committees import api as committees
+    from coord.conventions import api as conventions
     from coord.meetings import api as meetings
     from coord.partners import api as partners
     from coord.plans import routes as plans
-    from coord.territory import pilot_sites_routes as pilot_sites
+    from coord.territory import pilot_sites_api
     from coord.territory import routes as territory
 
     return [
@@ -19,20 +21,24 @@ def api_routes() -> list[Any]:
         *plans.API_ROUTES,
         *partners.ROUTES,
         *committees.ROUTES,
-        *pilot_sites.API_ROUTES,
+        *pilot_sites_api.ROUTES,
         *meetings.ROUTES,
+        *calendar.API_ROUTES,
         *audit.API_ROUTES,
+        *conventions.ROUTES,
     ]
 
 
 def page_routes() -> list[Any]:
     from coord.audit import routes as audit
+    from coord.calendar import routes as calendar
     from coord.committees import pages as committees
+    from coord.conventions import pages as conventions
     from coord.mail import demo_pages
     from coord.meetings import pages as meetings
     from coord.partners import pages as partners
     from coord.plans import routes as plans
-    from coord.territory import pilot_sites_routes as pilot_sites
+    from coord.territory import pilot_sites_pages
     from coord.territory import routes as territory
     from coord.web import home
 
@@ -42,17 +48,21 @@ def page_routes() -> list[Any]:
         *plans.PAGE_ROUTES,
         *partners.ROUTES,
         *committees.ROUTES,
-        *pilot_sites.PAGE_ROUTES,
+        *pilot_sites_pages.ROUTES,
         *meetings.ROUTES,
+        *calendar.PAGE_ROUTES,
         *audit.PAGE_ROUTES,
         *demo_pages.ROUTES,
+        *conventions.PAGE_ROUTES,
     ]
 
 
 def system_routes() -> list[Any]:
     """Routes outside the logged-in area: login, health probes, partners' signed links."""
     from coord.accounts import pages as accounts
+    from coord.calendar import routes as calendar
+    from coord.conventions import pages as conventions
     from coord.meetings import answers
     from coord.web import health
 
-    return [*accounts.ROUTES, *health.ROUTES, *answers.ROUTES]
+    return [*accounts.ROUTES, *health.ROUTES, *answers.ROUTES, *calendar.PUBLIC_ROUTES, *conventions.PUBLIC_ROUTES]

@@ -45,9 +45,13 @@ def _seed_herault(api: Any) -> dict[str, Any]:
     agenda_item = api.post(f"/api/meetings/{meeting['id']}/agenda", json={"title": f"Point {MARK}"}).json()
     decision = api.post(f"/api/meetings/{meeting['id']}/decisions", json={"text": f"Décision {MARK}"}).json()
     invitation = api.get(f"/api/meetings/{meeting['id']}/invitations").json()["items"][0]
-    for record in (org, contact, committee, member, pilot, meeting, agenda_item, decision, invitation):
+    feed = api.post("/api/feeds", json={"kind": "committee", "target_id": committee["id"]}).json()
+    for record in (org, contact, committee, member, pilot, meeting, agenda_item, decision, invitation, feed):
         assert "id" in record, record
     return {
+        "feed_id": feed["id"],
+        "number": 1,
+        "token": "jeton-inconnu",
         "meeting_id": meeting["id"],
         "item_id": agenda_item["id"],
         "decision_id": decision["id"],
