@@ -199,6 +199,13 @@ def cmd_imip_listen(args: argparse.Namespace) -> None:
     _run(serve_forever(args.host, args.port, lmtp=args.lmtp))
 
 
+def cmd_conventions_remind(args: argparse.Namespace) -> None:
+    from coord.conventions.reminders import remind
+
+    result = remind()
+    print(f"{result['queued']} rappel(s) mis en file d'attente.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coord", description="Coordination départementale de la lutte contre la traite."
@@ -234,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = plan.add_parser("import", help="import a plan from a TOML or CSV file")
     p.add_argument("file")
     p.set_defaults(func=cmd_plan_import)
+
+    conventions = sub.add_parser("conventions", help="partnership conventions").add_subparsers(dest="sub", required=True)
+    conventions.add_parser("remind", help="apply date-driven status changes and queue due reminders").set_defaults(
+        func=cmd_conventions_remind
+    )
 
     imip = sub.add_parser("imip", help="calendar replies").add_subparsers(dest="sub", required=True)
     p = imip.add_parser("listen", help="receive calendar replies by SMTP or LMTP")

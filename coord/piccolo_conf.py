@@ -22,5 +22,6 @@ APP_REGISTRY = AppRegistry(
         "coord.meetings.piccolo_app",
         "coord.mail.piccolo_app",
         "coord.links.piccolo_app",
+        "coord.conventions.piccolo_app",
     ]
 )

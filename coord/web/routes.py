@@ -9,6 +9,7 @@ def api_routes() -> list[Any]:
     from coord.audit import routes as audit
     from coord.calendar import routes as calendar
     from coord.committees import api as committees
+    from coord.conventions import api as conventions
     from coord.meetings import api as meetings
     from coord.partners import api as partners
     from coord.plans import routes as plans
@@ -24,6 +25,7 @@ def api_routes() -> list[Any]:
         *meetings.ROUTES,
         *calendar.API_ROUTES,
         *audit.API_ROUTES,
+        *conventions.ROUTES,
     ]
 
 
@@ -31,6 +33,7 @@ def page_routes() -> list[Any]:
     from coord.audit import routes as audit
     from coord.calendar import routes as calendar
     from coord.committees import pages as committees
+    from coord.conventions import pages as conventions
     from coord.mail import demo_pages
     from coord.meetings import pages as meetings
     from coord.partners import pages as partners
@@ -50,6 +53,7 @@ def page_routes() -> list[Any]:
         *calendar.PAGE_ROUTES,
         *audit.PAGE_ROUTES,
         *demo_pages.ROUTES,
+        *conventions.PAGE_ROUTES,
     ]
 
 
@@ -57,7 +61,8 @@ def system_routes() -> list[Any]:
     """Routes outside the logged-in area: login, health probes, partners' signed links."""
     from coord.accounts import pages as accounts
     from coord.calendar import routes as calendar
+    from coord.conventions import pages as conventions
     from coord.meetings import answers
     from coord.web import health
 
-    return [*accounts.ROUTES, *health.ROUTES, *answers.ROUTES, *calendar.PUBLIC_ROUTES]
+    return [*accounts.ROUTES, *health.ROUTES, *answers.ROUTES, *calendar.PUBLIC_ROUTES, *conventions.PUBLIC_ROUTES]

@@ -45,9 +45,17 @@ def _seed_herault(api: Any) -> dict[str, Any]:
     agenda_item = api.post(f"/api/meetings/{meeting['id']}/agenda", json={"title": f"Point {MARK}"}).json()
     decision = api.post(f"/api/meetings/{meeting['id']}/decisions", json={"text": f"Décision {MARK}"}).json()
     invitation = api.get(f"/api/meetings/{meeting['id']}/invitations").json()["items"][0]
+    convention = api.post(
+        "/api/conventions", json={"model": "protection-mineurs", "title": f"Convention {MARK}", "notes": MARK}
+    ).json()
+    signatory = api.post(
+        f"/api/conventions/{convention['id']}/signatories",
+        json={"organisation": org["id"], "role": "procureur", "signer_name": MARK},
+    ).json()
     feed = api.post("/api/feeds", json={"kind": "committee", "target_id": committee["id"]}).json()
     for record in (org, contact, committee, member, pilot, meeting, agenda_item, decision, invitation, feed):
         assert "id" in record, record
+    assert "id" in convention and "id" in signatory, (convention, signatory)
     return {
         "feed_id": feed["id"],
         "number": 1,
@@ -62,6 +70,8 @@ def _seed_herault(api: Any) -> dict[str, Any]:
         "committee_id": committee["id"],
         "member_id": member["id"],
         "pilot_site_id": pilot["id"],
+        "convention_id": convention["id"],
+        "signatory_id": signatory["id"],
     }
 
 

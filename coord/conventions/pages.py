@@ -1,0 +1,375 @@
+"""Pages of conventions: a département's list and coverage, creation from a model, the detail with
+its signatories, the national coverage view, and the public page behind the signature link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Template
+
+from coord.accounts.access import Scope
+from coord.conventions import coverage as coverage_service
+from coord.conventions import lifecycle, service
+from coord.conventions.roles import ROLES, role_label
+from coord.conventions.tables import Convention, ConventionSignatory
+from coord.core.errors import Conflict, NotFound, ValidationFailed
+from coord.links import service as links
+from coord.partners.kinds import KIND_LABELS
+from coord.territory.tables import Department
+from coord.web.forms import department_context, form_data, page, redirect
+from coord.web.pagination import PageRequest
+
+
+async def _convention_in(access: Scope, department: dict[str, Any], convention_id: int) -> dict[str, Any]:
+    convention = await service.get_convention(access, convention_id)
+    if convention["department"] != department["code"]:
+        raise NotFound()
+    return convention
+
+
+def _base(department: dict[str, Any], convention_id: int | None = None) -> str:
+    path = f"/d/{department['code']}/conventions"
+    return f"{path}/{convention_id}" if convention_id else path
+
+
+class ConventionPages(Controller):
+    path = "/d/{code:str}/conventions"
+
+    @get("/")
+    async def list(self, access: Scope, code: str, request: Request, status: str | None = None) -> Template:
+        department = await access.department(code)
+        pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
+        status = status if status in lifecycle.STATUSES else None
+        items, total = await service.list_conventions(access, pager, department=code, status=status)
+        sites = await coverage_service.coverage(access, department=code)
+        return page(
+            "conventions/list.html",
+            **department_context(access, department, "conventions"),
+            conventions=items,
+            total=total,
+            pager=pager,
+            statuses=lifecycle.STATUSES,
+            filters={"status": status or ""},
+            sites=sites,
+            missing_text=coverage_service.missing_text,
+        )
+
+    async def _form(
+        self,
+        access: Scope,
+        department: dict[str, Any],
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Template:
+        return page(
+            "conventions/form.html",
+            status=status,
+            **department_context(access, department, "conventions"),
+            values=values,
+            errors=errors,
+            models=service.models(),
+            model_choices=service.model_choices(),
+            role_labels={code: r.label for code, r in ROLES.items()},
+            pilot_sites=await service.pilot_site_choices(access, department["id"]),
+        )
+
+    @get("/nouvelle")
+    async def new(self, access: Scope, code: str, modele: str | None = None) -> Template:
+        department = await access.department(code)
+        return await self._form(access, department, {"model": modele or ""}, {})
+
+    @post("/nouvelle")
+    async def create(self, access: Scope, code: str, request: Request) -> Response:
+        department = await access.department(code)
+        data = await form_data(request)
+        try:
+            convention = await service.create_convention(access, {**data, "department": department["code"]})
+        except ValidationFailed as exc:
+            return await self._form(access, department, data, exc.errors, status=422)
+        return redirect(
+            request, _base(department, convention["id"]), f"Convention « {convention['title']} » créée (brouillon)."
+        )
+
+    async def _detail(
+        self,
+        access: Scope,
+        department: dict[str, Any],
+        convention: dict[str, Any],
+        *,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        form: str = "",
+        status: int = 200,
+    ) -> Template:
+        model = service.models().get(convention["model"])
+        organisations = await service.organisation_choices(access, department["id"])
+        pending = {
+            s["id"]: f"{s['organisation_name']} – {s['role_label']}"
+            for s in convention["signatories"]
+            if s["status"] not in ("signed", "refused")
+        }
+        return page(
+            "conventions/detail.html",
+            status=status,
+            **department_context(access, department, "conventions"),
+            convention=convention,
+            model=model,
+            history=await service.signatory_history(access, convention["id"]),
+            organisations={o["id"]: f"{o['name']} ({KIND_LABELS.get(o['kind'], o['kind'])})" for o in organisations},
+            roles={
+                r.role: role_label(r.role) + (" (obligatoire)" if r.required else " (facultatif)")
+                for r in (model.signatories if model else ())
+            },
+            contacts=await service.contact_choices(access, department["id"]),
+            pending=pending,
+            pilot_sites=await service.pilot_site_choices(access, department["id"]),
+            values=values or {},
+            errors=errors or {},
+            form=form,
+            today=service.local_today(service.utcnow(), department["timezone"]).isoformat(),
+            ACTIVE=lifecycle.ACTIVE,
+            SIGNING=lifecycle.SIGNING,
+        )
+
+    @get("/{convention_id:int}")
+    async def detail(self, access: Scope, code: str, convention_id: int) -> Template:
+        department = await access.department(code)
+        return await self._detail(access, department, await _convention_in(access, department, convention_id))
+
+    async def _act(
+        self,
+        access: Scope,
+        code: str,
+        convention_id: int,
+        request: Request,
+        form: str,
+        action: Any,
+        message: str,
+    ) -> Response:
+        """Run a form action; validation errors re-render the detail with the errors next to the
+        form's fields, conflicts come back as an error message."""
+        department = await access.department(code)
+        convention = await _convention_in(access, department, convention_id)
+        data = await form_data(request)
+        try:
+            result = await action(data)
+        except ValidationFailed as exc:
+            return await self._detail(
+                access, department, convention, values=data, errors=exc.errors, form=form, status=422
+            )
+        except Conflict as exc:
+            return redirect(request, _base(department, convention_id), exc.message, category="error")
+        if callable(message):
+            message = message(result)
+        return redirect(request, _base(department, convention_id) + (f"#{form}" if form else ""), message)
+
+    @post("/{convention_id:int}/modifier")
+    async def update(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            keep = {k: v for k, v in data.items() if k in {"title", "notes", "pilot_site", "effective_from", "ends_on"}}
+            return await service.update_convention(access, convention_id, keep)
+
+        return await self._act(access, code, convention_id, request, "modifier", action, "Convention modifiée.")
+
+    @post("/{convention_id:int}/supprimer")
+    async def remove(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+        department = await access.department(code)
+        convention = await _convention_in(access, department, convention_id)
+        try:
+            await service.delete_convention(access, convention_id)
+        except Conflict as exc:
+            return redirect(request, _base(department, convention_id), exc.message, category="error")
+        return redirect(request, _base(department), f"Convention « {convention['title']} » supprimée.")
+
+    @post("/{convention_id:int}/signataires")
+    async def add_signatory(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await service.add_signatory(access, convention_id, data)
+
+        return await self._act(
+            access,
+            code,
+            convention_id,
+            request,
+            "ajout-signataire",
+            action,
+            lambda s: f"{s['organisation_name']} ajouté(e) comme « {s['role_label']} ».",
+        )
+
+    @post("/{convention_id:int}/signature")
+    async def record_signature(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            signatory_id = data.get("signatory")
+            if not str(signatory_id or "").isdigit():
+                raise ValidationFailed({"signatory": "Choisissez le signataire."})
+            return await service.sign(access, convention_id, int(str(signatory_id)), data)
+
+        def message(convention: dict[str, Any]) -> str:
+            text = f"Signature enregistrée : {convention['signed_count']} sur {convention['required_count']} requises."
+            if convention["status"] in lifecycle.ACTIVE and convention["complete"]:
+                text += f" La convention est {convention['status_label'].lower()}."
+            return text
+
+        return await self._act(access, code, convention_id, request, "signature", action, message)
+
+    @post("/{convention_id:int}/signataires/{signatory_id:int}/envoyer")
+    async def send_request(
+        self, access: Scope, code: str, convention_id: int, signatory_id: int, request: Request
+    ) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await service.send_request(access, convention_id, signatory_id)
+
+        return await self._act(
+            access,
+            code,
+            convention_id,
+            request,
+            "signataires",
+            action,
+            lambda s: f"Demande de signature envoyée à {s['email']}.",
+        )
+
+    @post("/{convention_id:int}/signataires/{signatory_id:int}/refus")
+    async def refuse(
+        self, access: Scope, code: str, convention_id: int, signatory_id: int, request: Request
+    ) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await service.update_signatory(access, convention_id, signatory_id, {"status": "refused"})
+
+        return await self._act(
+            access, code, convention_id, request, "signataires", action, "Refus de signer enregistré."
+        )
+
+    @post("/{convention_id:int}/signataires/{signatory_id:int}/retirer")
+    async def remove_signatory(
+        self, access: Scope, code: str, convention_id: int, signatory_id: int, request: Request
+    ) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await service.remove_signatory(access, convention_id, signatory_id)
+
+        return await self._act(access, code, convention_id, request, "signataires", action, "Signataire retiré.")
+
+    @post("/{convention_id:int}/avenant")
+    async def amend(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await service.amend(access, convention_id, data)
+
+        return await self._act(
+            access,
+            code,
+            convention_id,
+            request,
+            "avenant",
+            action,
+            lambda c: f"Avenant n° {c['amendment']} ouvert : les signatures sont à recueillir à nouveau.",
+        )
+
+    @post("/{convention_id:int}/resilier")
+    async def terminate(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await service.terminate(access, convention_id, data)
+
+        return await self._act(
+            access,
+            code,
+            convention_id,
+            request,
+            "resiliation",
+            action,
+            lambda c: (
+                f"Convention {c['status_label'].lower()}"
+                + (f" (fin le {c['ends_on']:%d/%m/%Y})." if c["status"] != "terminated" and c["ends_on"] else ".")
+            ),
+        )
+
+
+class CoveragePages(Controller):
+    path = "/conventions"
+
+    @get("/couverture")
+    async def coverage(self, access: Scope) -> Template:
+        sites = await coverage_service.coverage(access)
+        return page(
+            "conventions/coverage.html",
+            section="conventions",
+            sites=sites,
+            summary=coverage_service.summary(sites),
+            missing_text=coverage_service.missing_text,
+        )
+
+    @get("/couverture.csv")
+    async def coverage_csv(self, access: Scope) -> Response:
+        sites = await coverage_service.coverage(access)
+        return Response(
+            content="\ufeff" + coverage_service.to_csv(sites),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="couverture-conventions.csv"'},
+        )
+
+
+# -- the signature link (no account) ------------------------------------------------------------
+async def _signature_view(signatory_id: int) -> dict[str, Any]:
+    signatory = (
+        await ConventionSignatory.select(*service.SIGNATORY_COLUMNS)
+        .where(ConventionSignatory.id == signatory_id)
+        .first()
+    )
+    if signatory is None:
+        raise links.LinkInvalid("Cette demande de signature n'existe plus.")
+    convention = await Convention.select(*service.COLUMNS).where(Convention.id == signatory["convention"]).first()
+    if convention is None:
+        raise links.LinkInvalid("Cette convention n'existe plus.")
+    department = await Department.select().where(Department.id == convention["department"]).first()
+    model = service.models().get(convention["model_code"])
+    today = service.local_today(service.utcnow(), department["timezone"] if department else "Europe/Paris")
+    return {
+        "signatory": service.signatory_out(signatory),
+        "convention": convention,
+        "model": model,
+        "status_label": lifecycle.STATUSES.get(convention["status"], convention["status"]),
+        "superseded": signatory["amendment"] != convention["amendment"],
+        "today": today.isoformat(),
+    }
+
+
+def _invalid(exc: links.LinkInvalid) -> Template:
+    return page("error.html", status=403, title="Lien non valide", detail=exc.message)
+
+
+@get("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
+async def signature_page(token: str) -> Template:
+    """Shows the convention and the form; never changes anything (mail scanners open links)."""
+    try:
+        link = await links.resolve(token, service.LINK_PURPOSE)
+        view = await _signature_view(link.target_id)
+    except links.LinkInvalid as exc:
+        return _invalid(exc)
+    return page("conventions/sign.html", **view, values={"signed_on": view["today"]}, errors={}, done=None)
+
+
+@post("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
+async def signature_confirm(token: str, request: Request) -> Template:
+    try:
+        link = await links.resolve(token, service.LINK_PURPOSE)
+        view = await _signature_view(link.target_id)
+    except links.LinkInvalid as exc:
+        return _invalid(exc)
+    data = await form_data(request)
+    actor = service.signer_principal(view["signatory"]["email"], view["convention"]["department"])
+    try:
+        await service.record_signature(actor, link.target_id, data.get("signed_on"))
+    except ValidationFailed as exc:
+        errors = exc.errors
+        if "role" in errors:
+            errors = {"signed_on": errors["role"], **{k: v for k, v in errors.items() if k != "role"}}
+        return page("conventions/sign.html", status=422, **view, values=data, errors=errors, done=None)
+    except Conflict as exc:
+        return page("conventions/sign.html", status=409, **view, values=data, errors={"form": exc.message}, done=None)
+    view = await _signature_view(link.target_id)
+    return page("conventions/sign.html", **view, values={}, errors={}, done=True)
+
+
+PAGE_ROUTES: list[Any] = [ConventionPages, CoveragePages]
+PUBLIC_ROUTES: list[Any] = [signature_page, signature_confirm]
