@@ -242,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_plan_import)
 
-    conventions = sub.add_parser("conventions", help="partnership conventions").add_subparsers(dest="sub", required=True)
+    conventions = sub.add_parser("conventions", help="partnership conventions").add_subparsers(
+        dest="sub", required=True
+    )
     conventions.add_parser("remind", help="apply date-driven status changes and queue due reminders").set_defaults(
         func=cmd_conventions_remind
     )

@@ -31,7 +31,7 @@ from coord.audit import log as audit
 from coord.calendar.replies import ParsedReply, ReplyError, parse_reply
 from coord.calendar.sanitize import clean_text
 from coord.core.db import transaction
-from coord.core.errors import Forbidden, NotFound, ValidationFailed
+from coord.core.errors import Forbidden, ValidationFailed
 from coord.meetings.tables import Invitation, Meeting
 from coord.partners.tables import Contact
 

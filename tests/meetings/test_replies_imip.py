@@ -47,9 +47,11 @@ def test_a_thunderbird_reply_inside_a_whole_email_marks_tentative(api_as):
     meeting, invitations = _setup(api)
     target = invitations[1]
     ics = _reply("thunderbird_tentative.ics", meeting["uid"], target["email"])
-    mail = (b"From: " + target["email"].encode() + b"\r\nTo: coord@prefecture.example.gouv.fr\r\n"
-            b"Subject: =?utf-8?q?Provisoire?=\r\nMIME-Version: 1.0\r\n"
-            b"Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n" + ics)
+    mail = (
+        b"From: " + target["email"].encode() + b"\r\nTo: coord@prefecture.example.gouv.fr\r\n"
+        b"Subject: =?utf-8?q?Provisoire?=\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n" + ics
+    )
     response = api.post("/api/imip/replies", content=mail, headers={"Content-Type": "message/rfc822"})
     assert response.status_code == 200, response.text
     assert _answer(api, meeting["id"], target["id"]) == "tentative"
@@ -69,14 +71,18 @@ def test_bad_replies_are_rejected_with_a_reason(api_as):
         assert response.status_code == 422, response.text
         assert response.json()["status"] == "rejected"
         assert reason in response.json()["reason"]
-    assert all(i["answer"] == "needs_action" for i in api.get(f"/api/meetings/{meeting['id']}/invitations").json()["items"])
+    assert all(
+        i["answer"] == "needs_action" for i in api.get(f"/api/meetings/{meeting['id']}/invitations").json()["items"]
+    )
 
 
 def test_another_departments_agent_cannot_answer_for_this_one(api_as):
     api = api_as("prefecture", "34")
     meeting, invitations = _setup(api)
     body = _reply("outlook_fr_accepted.ics", meeting["uid"], invitations[0]["email"])
-    response = api_as("prefecture", "93").post("/api/imip/replies", content=body, headers={"Content-Type": "text/calendar"})
+    response = api_as("prefecture", "93").post(
+        "/api/imip/replies", content=body, headers={"Content-Type": "text/calendar"}
+    )
     assert response.status_code == 422
     assert _answer(api, meeting["id"], invitations[0]["id"]) == "needs_action"
 
@@ -91,8 +97,10 @@ def test_the_smtp_listener_takes_replies_and_refuses_garbage(api_as):
     listener.start()
     try:
         ics = _reply("outlook_fr_accepted.ics", meeting["uid"], target["email"])
-        mail = (b"From: " + target["email"].encode() + b"\r\nTo: coord@prefecture.example.gouv.fr\r\n"
-                b"Subject: Accepte\r\nMIME-Version: 1.0\r\nContent-Type: text/calendar; method=REPLY\r\n\r\n" + ics)
+        mail = (
+            b"From: " + target["email"].encode() + b"\r\nTo: coord@prefecture.example.gouv.fr\r\n"
+            b"Subject: Accepte\r\nMIME-Version: 1.0\r\nContent-Type: text/calendar; method=REPLY\r\n\r\n" + ics
+        )
         mail = mail.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # on the wire, lines end in CRLF
         with smtplib.SMTP("127.0.0.1", listener.port, timeout=10) as client:
             client.sendmail(target["email"], ["coord@prefecture.example.gouv.fr"], mail)
