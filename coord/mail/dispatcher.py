@@ -1,8 +1,10 @@
 """Sending what the outbox holds: claim due rows, send them over one SMTP connection, mark each.
 
 A row is marked sent only after the SMTP server accepted it, and only by the worker holding its
-lease: two workers never send the same row, and a crash before the mark means one resend at most
-(with the same Message-ID, so clients fold it into the first copy).
+lease: two workers never send the same row, and a crash between the server's acceptance and the
+mark means one resend at most (with the same Message-ID, so clients fold it into the first copy).
+A batch stops well before its lease ends and hands the rest back, so a slow server cannot make
+another worker take rows this one is still sending.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,16 +33,23 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
 
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _mail(row: dict[str, Any]) -> OutgoingMail:
+def outgoing_mail(row: dict[str, Any]) -> OutgoingMail:
+    """The mail of an outbox row. From is the organiser mailbox, the ORGANIZER of every invitation
+    Coord builds (clients send their replies there), and Reply-To too."""
     settings = current_settings()
     return OutgoingMail(
         to_email=row["to_email"],
-        to_name=row["to_name"],
+        to_name=row["to_name"] or "",
         from_email=settings.organiser_email,
         from_name=settings.organiser_name,
         reply_to=settings.organiser_email,
@@ -58,91 +68,128 @@ async def deliver_due(
     worker_id: str | None = None,
     smtp_settings: SmtpSettings | None = None,
     limit: int = 50,
+    lease: dt.timedelta = outbox.LEASE,
 ) -> DeliveryReport:
+    """Send one batch of due messages over one SMTP connection."""
     now = now or dt.datetime.now(dt.UTC)
     worker_id = worker_id or default_worker_id()
     report = DeliveryReport()
-    rows = await outbox.claim_due(worker_id, now, limit=limit)
+    rows = await outbox.claim_due(worker_id, now, limit, lease)
     if not rows:
         return report
     smtp = smtp_settings or SmtpSettings.from_settings(current_settings())
+    deadline = time.monotonic() + lease.total_seconds() / 2
     pending = list(rows)
+
+    async def retry(row: dict[str, Any], error: str) -> None:
+        await outbox.mark_retry(row["id"], error, int(row["attempts"]) + 1, worker_id=worker_id, now=now)
+        report.retried += 1
+
     try:
         async with SmtpConnection(smtp) as connection:
             while pending:
-                row = pending[0]
+                if time.monotonic() > deadline:
+                    await outbox.release([r["id"] for r in pending], worker_id)
+                    pending = []
+                    break
+                row = pending.pop(0)
                 attempts = int(row["attempts"]) + 1
                 try:
-                    message = build_message(_mail(row))
+                    message = build_message(outgoing_mail(row))
                 except ValueError as exc:  # a mail that can never be built: do not retry forever
-                    await outbox.mark_failed(row["id"], worker_id, f"message invalide : {exc}", attempts)
+                    await outbox.mark_failed(row["id"], f"message invalide : {exc}", attempts, worker_id=worker_id)
                     report.failed += 1
-                    pending.pop(0)
                     continue
                 try:
                     await connection.send(message)
                 except SmtpPermanentError as exc:
-                    await outbox.mark_failed(row["id"], worker_id, str(exc), attempts)
+                    logger.warning("outbox message %s refused for good: %s", row["id"], exc)
+                    await outbox.mark_failed(row["id"], str(exc), attempts, worker_id=worker_id)
                     report.failed += 1
+                except SmtpTemporaryError as exc:
+                    if exc.recipient is None:
+                        pending.insert(0, row)
+                        raise  # the server or the connection: every remaining row waits
+                    await retry(row, str(exc))  # this recipient only (greylisting, mailbox full)
                 else:
-                    await outbox.mark_sent(row["id"], worker_id, dt.datetime.now(dt.UTC))
+                    # Shielded: once the server has the message, a cancelled loop still records it.
+                    if not await asyncio.shield(outbox.mark_sent(row["id"], worker_id)):
+                        logger.warning("outbox message %s was sent after its lease ended", row["id"])
                     report.sent += 1
-                pending.pop(0)
     except (SmtpTemporaryError, OSError) as exc:
         logger.warning("SMTP unavailable, %d message(s) will be retried: %s", len(pending), exc)
         for row in pending:
-            await outbox.mark_retry(row["id"], worker_id, now, str(exc), int(row["attempts"]) + 1)
-            report.retried += 1
+            await retry(row, str(exc))
     return report
 
 
-async def deliver_all_now(*, smtp_settings: SmtpSettings | None = None) -> DeliveryReport:
-    """Send everything due, batch after batch (CLI and tests)."""
+async def deliver_all_now(*, smtp_settings: SmtpSettings | None = None, worker_id: str | None = None) -> DeliveryReport:
+    """Send everything due, batch after batch, until nothing is left to send now (CLI and tests)."""
     total = DeliveryReport()
     while True:
-        report = await deliver_due(smtp_settings=smtp_settings)
-        total.sent, total.retried, total.failed = (
-            total.sent + report.sent,
-            total.retried + report.retried,
-            total.failed + report.failed,
-        )
+        report = await deliver_due(smtp_settings=smtp_settings, worker_id=worker_id)
+        total.add(report)
         if report.sent + report.failed == 0:
             return total
 
 
 class OutboxDispatcher:
-    """A background loop delivering the outbox every `interval` seconds, or sooner after `notify()`."""
+    """A background loop delivering the outbox every `interval` seconds, or sooner after `notify()`.
 
-    def __init__(self, interval: float = 30.0, smtp_settings: SmtpSettings | None = None) -> None:
+    Safe to cancel at any point: rows claimed by a cancelled batch stay leased and are taken again
+    when the lease ends, and a row is marked sent only after the server accepted it."""
+
+    def __init__(
+        self,
+        interval: float = 30.0,
+        smtp_settings: SmtpSettings | None = None,
+        *,
+        worker_id: str | None = None,
+        limit: int = 50,
+    ) -> None:
         self.interval = interval
         self.smtp_settings = smtp_settings
+        self.worker_id = worker_id or default_worker_id()
+        self.limit = limit
+        self.last_report: DeliveryReport | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
+        """Start the loop on the running event loop (call from the app's lifespan)."""
+        if self.running:
+            return
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="coord-outbox")
 
     def notify(self) -> None:
+        """Something was queued: deliver now rather than at the next tick."""
         if self._wake is not None:
             self._wake.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     async def _run(self) -> None:
         assert self._wake is not None
         while True:
+            self._wake.clear()
             try:
-                await deliver_due(smtp_settings=self.smtp_settings)
+                report = await deliver_due(smtp_settings=self.smtp_settings, worker_id=self.worker_id, limit=self.limit)
+                self.last_report = report
+                if report.sent + report.failed >= self.limit:
+                    continue  # a full batch: there may be more due right now
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep the loop alive; the rows stay queued and are retried
                 logger.exception("outbox delivery failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            self._wake.clear()

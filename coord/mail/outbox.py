@@ -3,27 +3,41 @@
 `queue` inserts a message; a duplicate `dedupe_key` is a no-op, which is how a retried request, a
 restarted worker or a second instance never queue the same mail twice. `claim_due` hands due rows to
 one sender with a lease: a sender that dies mid-batch loses its lease and the rows are taken again.
-The claim query reads the (status, next_attempt_at) index, so its cost follows what is due, not the
-history of sent mail.
+The claim query is driven by the status indexes (status, next_attempt_at), so its cost follows what
+is pending or being sent, not the history of sent mail.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from typing import Any
 
-from coord.core.db import is_sqlite, transaction
+from coord.core.db import current_engine, is_sqlite, transaction
 from coord.core.settings import current_settings
 from coord.mail.message import make_message_id
 from coord.mail.tables import OutboxMessage
 
 MAX_ATTEMPTS = 20
+MAX_BACKOFF = dt.timedelta(hours=1)
 LEASE = dt.timedelta(minutes=5)
+STATUSES = ("pending", "sending", "sent", "failed")
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    """1, 2, 4, 8 ... minutes, at most one hour between two tries."""
-    return dt.timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+    """Delay before the next try after `attempts` failed ones: 1, 2, 4, 8 ... minutes, at most one hour."""
+    exponent = min(max(0, attempts - 1), 10)  # 2**10 minutes is already above the cap
+    return min(MAX_BACKOFF, dt.timedelta(minutes=2**exponent))
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc).upper()
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    return isinstance(exc, asyncpg.UniqueViolationError)
 
 
 async def queue(
@@ -42,28 +56,50 @@ async def queue(
     entity_id: int | None = None,
     not_before: dt.datetime | None = None,
 ) -> bool:
-    """Queue a mail inside the caller's transaction. Returns False when that mail was already queued."""
-    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe_key[:200]):
+    """Queue a mail inside the caller's transaction. Returns False when that mail was already queued.
+
+    The row commits or rolls back with the caller's change. The Message-ID is chosen now and kept
+    for every attempt, so a resend after a crash is recognised by clients as the same message."""
+    key = dedupe_key[:200]
+    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == key):
         return False
-    await OutboxMessage.insert(
-        OutboxMessage(
-            department=department_id,
-            dedupe_key=dedupe_key[:200],
-            kind=kind,
-            entity=entity,
-            entity_id=entity_id,
-            to_email=to_email,
-            to_name=to_name[:200],
-            subject=subject[:300],
-            body_text=text,
-            body_html=html,
-            calendar=calendar.decode("utf-8") if calendar else "",
-            calendar_method=calendar_method,
-            message_id=make_message_id(current_settings().mail_domain),
-            status="pending",
-            next_attempt_at=not_before or dt.datetime.now(dt.UTC),
-        )
+    row = OutboxMessage(
+        department=department_id,
+        dedupe_key=key,
+        kind=kind[:40],
+        entity=entity[:40],
+        entity_id=entity_id,
+        to_email=to_email,
+        to_name=to_name[:200],
+        subject=subject[:300],
+        body_text=text,
+        body_html=html,
+        calendar=calendar.decode("utf-8") if calendar else "",
+        calendar_method=calendar_method,
+        message_id=make_message_id(current_settings().mail_domain),
+        status="pending",
+        attempts=0,
+        next_attempt_at=not_before or dt.datetime.now(dt.UTC),
     )
+    # A concurrent transaction may insert the same key between the check and the insert: the unique
+    # index refuses it. Inside a transaction a savepoint keeps the caller's transaction usable
+    # (PostgreSQL aborts the whole transaction on an error otherwise).
+    current = current_engine().current_transaction.get()
+    try:
+        if current is None:
+            await OutboxMessage.insert(row)
+        else:
+            savepoint = await current.savepoint()
+            try:
+                await OutboxMessage.insert(row)
+            except BaseException:
+                await savepoint.rollback_to()
+                raise
+            await savepoint.release()
+    except Exception as exc:
+        if _is_unique_violation(exc):
+            return False
+        raise
     return True
 
 
@@ -75,42 +111,70 @@ WHERE id IN (
     ORDER BY id LIMIT {} FOR UPDATE SKIP LOCKED
 ) RETURNING *
 """
+# SQLite has one writer: the IMMEDIATE transaction of `transaction()` serialises claimers, so no
+# row lock is needed. Its planner answers the OR above with a scan in id order (through the whole
+# history); one indexed branch per status keeps the cost to what is pending or being sent.
 CLAIM_SQLITE = """
 UPDATE outbox_message SET status = 'sending', claimed_by = {}, claimed_until = {}
 WHERE id IN (
-    SELECT id FROM outbox_message
-    WHERE (status = 'pending' AND next_attempt_at <= {}) OR (status = 'sending' AND claimed_until < {})
-    ORDER BY id LIMIT {}
+    SELECT id FROM (
+        SELECT id FROM outbox_message WHERE status = 'pending' AND next_attempt_at <= {}
+        UNION ALL
+        SELECT id FROM outbox_message WHERE status = 'sending' AND claimed_until < {}
+    ) ORDER BY id LIMIT {}
 ) RETURNING *
 """
 
 
 async def claim_due(
-    worker_id: str, now: dt.datetime, *, limit: int = 50, lease: dt.timedelta = LEASE
+    worker_id: str, now: dt.datetime, limit: int = 50, lease: dt.timedelta = LEASE
 ) -> list[dict[str, Any]]:
-    """Mark up to `limit` due messages as being sent by `worker_id` until the lease ends."""
+    """Mark up to `limit` due messages as being sent by `worker_id` until `now + lease`.
+
+    Due means pending with `next_attempt_at <= now`, or claimed by a sender whose lease ended
+    (it crashed). Rows come back ordered by id."""
     sql = CLAIM_SQLITE if is_sqlite() else CLAIM_POSTGRES
     async with transaction():
-        rows = await OutboxMessage.raw(sql, worker_id, now + lease, now, now, limit)
+        rows = await OutboxMessage.raw(sql, worker_id[:100], now + lease, now, now, max(1, int(limit)))
     return sorted(rows, key=lambda r: r["id"])
 
 
-async def mark_sent(message_id: int, worker_id: str, now: dt.datetime) -> bool:
+def _claimed(message_id: int, worker_id: str | None) -> Any:
+    condition = (OutboxMessage.id == message_id) & (OutboxMessage.status == "sending")
+    if worker_id is not None:
+        condition &= OutboxMessage.claimed_by == worker_id
+    return condition
+
+
+async def mark_sent(message_id: int, worker_id: str, now: dt.datetime | None = None) -> bool:
+    """Record a message the SMTP server accepted, if `worker_id` still holds it. False otherwise."""
     rows = (
         await OutboxMessage.update(
-            {OutboxMessage.status: "sent", OutboxMessage.sent_at: now, OutboxMessage.claimed_until: None}
+            {
+                OutboxMessage.status: "sent",
+                OutboxMessage.sent_at: now or dt.datetime.now(dt.UTC),
+                OutboxMessage.claimed_until: None,
+                OutboxMessage.last_error: "",
+            }
         )
-        .where(
-            (OutboxMessage.id == message_id)
-            & (OutboxMessage.claimed_by == worker_id)
-            & (OutboxMessage.status == "sending")
-        )
+        .where(_claimed(message_id, worker_id))
         .returning(OutboxMessage.id)
     )
     return bool(rows)
 
 
-async def mark_retry(message_id: int, worker_id: str, now: dt.datetime, error: str, attempts: int) -> str:
+async def mark_retry(
+    message_id: int,
+    error: str,
+    attempts: int,
+    *,
+    worker_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """After a temporary failure: try again after the back-off, or give up after MAX_ATTEMPTS.
+
+    `attempts` counts this failed try. Returns the new status ("pending" or "failed")."""
+    now = now or dt.datetime.now(dt.UTC)
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
     await OutboxMessage.update(
         {
@@ -120,11 +184,12 @@ async def mark_retry(message_id: int, worker_id: str, now: dt.datetime, error: s
             OutboxMessage.next_attempt_at: now + backoff(attempts),
             OutboxMessage.claimed_until: None,
         }
-    ).where((OutboxMessage.id == message_id) & (OutboxMessage.claimed_by == worker_id))
+    ).where(_claimed(message_id, worker_id))
     return status
 
 
-async def mark_failed(message_id: int, worker_id: str, error: str, attempts: int) -> None:
+async def mark_failed(message_id: int, error: str, attempts: int, *, worker_id: str | None = None) -> None:
+    """After a permanent failure (5xx, a message that cannot be built): never retried."""
     await OutboxMessage.update(
         {
             OutboxMessage.status: "failed",
@@ -132,4 +197,22 @@ async def mark_failed(message_id: int, worker_id: str, error: str, attempts: int
             OutboxMessage.last_error: error[:500],
             OutboxMessage.claimed_until: None,
         }
-    ).where((OutboxMessage.id == message_id) & (OutboxMessage.claimed_by == worker_id))
+    ).where(_claimed(message_id, worker_id))
+
+
+async def release(message_ids: list[int], worker_id: str) -> None:
+    """Hand claimed rows back untouched (the sender stops before their lease could run out)."""
+    if not message_ids:
+        return
+    await OutboxMessage.update({OutboxMessage.status: "pending", OutboxMessage.claimed_until: None}).where(
+        OutboxMessage.id.is_in(message_ids)
+        & (OutboxMessage.status == "sending")
+        & (OutboxMessage.claimed_by == worker_id)
+    )
+
+
+async def counts() -> dict[str, int]:
+    """How many messages per status (health pages, CLI)."""
+    rows = await OutboxMessage.raw("SELECT status, COUNT(*) AS n FROM outbox_message GROUP BY status")
+    found = {r["status"]: int(r["n"]) for r in rows}
+    return {status: found.get(status, 0) for status in STATUSES}

@@ -2,25 +2,36 @@
 
 One message per invitee, each with the agenda in the body, answer links that work without an
 account, and a calendar invitation (REQUEST) or cancellation (CANCEL) whose UID and SEQUENCE come
-from the meeting, so every client updates the event it already has.
+from the meeting, so every client updates the event it already has. Every invitation lists the
+organiser and all active invitees; the recipient is one of the ATTENDEEs (Outlook shows no
+Accept/Decline buttons otherwise).
+
+Dedupe keys make a retried request harmless and a real change a new mail:
+    convocation:{meeting}:{invitation}:{sequence}:{version}
+    reminder:{meeting}:{invitation}:{day}
+    cancellation:{meeting}:{invitation}:{sequence}
+    removal:{meeting}:{invitation}:{sequence}
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from coord.calendar import CalendarAttendee, CalendarEvent, Person, build_cancel, build_request
 from coord.committees.tables import Committee
 from coord.core.settings import current_settings
 from coord.links import service as links
+from coord.links.tables import PartnerLink
 from coord.mail import outbox
+from coord.mail.tables import OutboxMessage
 from coord.meetings.tables import AgendaItem, Invitation, Meeting
 from coord.territory.tables import Department
-from coord.web.templating import TEMPLATES_DIR, configure, date_fr
+from coord.web.templating import DAYS, MONTHS, TEMPLATES_DIR, configure, date_fr
 
 ROLE_TO_ICAL = {
     "chair": "CHAIR",
@@ -35,34 +46,71 @@ ANSWER_TO_PARTSTAT = {
     "tentative": "TENTATIVE",
     "delegated": "DELEGATED",
 }
+# The answer page of a link offers these; `?reponse=<code>` pre-selects one (GET changes nothing).
+ANSWER_LINKS = (
+    ("accepted", "Accepter"),
+    ("declined", "Refuser"),
+    ("tentative", "Peut-être"),
+    ("delegated", "Déléguer à un collègue"),
+)
+ZONE_NAMES = {
+    "Europe/Paris": "heure de Paris",
+    "America/Guadeloupe": "heure de la Guadeloupe",
+    "America/Martinique": "heure de la Martinique",
+    "America/Cayenne": "heure de la Guyane",
+    "Indian/Reunion": "heure de La Réunion",
+    "Indian/Mayotte": "heure de Mayotte",
+}
 LINK_VALIDITY_AFTER_MEETING = dt.timedelta(days=30)
+MIN_LINK_VALIDITY = dt.timedelta(days=1)
 
 _mail_env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]), keep_trailing_newline=True
 )
 configure(_mail_env)
+# Meeting mails: block tags take their line with them, and a missing variable is an error.
+_meeting_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=StrictUndefined,
+)
+configure(_meeting_env)
 
 
 def render(template: str, **context: Any) -> str:
+    """Render a mail template (`templates/mails/...`); HTML templates are autoescaped.
+    Shared with other domains' mails (conventions)."""
     return _mail_env.get_template(template).render(**context)
+
+
+def render_meeting_mail(template: str, **context: Any) -> str:
+    return _meeting_env.get_template(template).render(**context)
+
+
+# -- data ---------------------------------------------------------------------------------------
 
 
 async def _load(meeting_id: int) -> dict[str, Any]:
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     if meeting is None:
-        raise LookupError(meeting_id)
+        raise LookupError(f"meeting {meeting_id} not found")
     department = await Department.select().where(Department.id == meeting["department"]).first()
     committee = await Committee.select(Committee.name).where(Committee.id == meeting["committee"]).first()
     agenda = (
         await AgendaItem.select(AgendaItem.title, AgendaItem.presenter, AgendaItem.duration_minutes)
         .where(AgendaItem.meeting == meeting_id)
         .order_by(AgendaItem.position)
+        .order_by(AgendaItem.id)
     )
     invitations = (
         await Invitation.select(
             Invitation.id,
             Invitation.role,
             Invitation.answer,
+            Invitation.answer_sequence,
             Invitation.removed_at,
             Invitation.contact,
             Invitation.contact.first_name.as_alias("first_name"),
@@ -72,6 +120,8 @@ async def _load(meeting_id: int) -> dict[str, Any]:
         .where(Invitation.meeting == meeting_id)
         .order_by(Invitation.id)
     )
+    for invitation in invitations:
+        invitation["name"] = f"{invitation['first_name']} {invitation['last_name']}".strip()
     return {
         "meeting": meeting,
         "department": department,
@@ -81,28 +131,44 @@ async def _load(meeting_id: int) -> dict[str, Any]:
     }
 
 
-def _event(data: dict[str, Any]) -> CalendarEvent:
-    meeting, department = data["meeting"], data["department"]
-    tz = ZoneInfo(department["timezone"])
-    settings = current_settings()
-    lines = [f"Ordre du jour – {data['committee']}"]
-    for number, item in enumerate(data["agenda"], start=1):
+def _active(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in data["invitations"] if i["removed_at"] is None]
+
+
+def current_answer(invitation: dict[str, Any], sequence: int) -> str:
+    """The invitee's answer to the current version of the meeting: an answer given to an earlier
+    SEQUENCE (before the meeting moved) no longer holds, the invitee is asked again."""
+    answered = invitation.get("answer_sequence")
+    if answered is not None and answered < sequence:
+        return "needs_action"
+    return invitation["answer"]
+
+
+def agenda_text(committee: str, agenda: list[dict[str, Any]]) -> str:
+    lines = [f"Ordre du jour – {committee}" if committee else "Ordre du jour"]
+    for number, item in enumerate(agenda, start=1):
         extra = ", ".join(
             p for p in (item["presenter"], f"{item['duration_minutes']} min" if item["duration_minutes"] else "") if p
         )
         lines.append(f"{number}. {item['title']}" + (f" ({extra})" if extra else ""))
+    return "\n".join(lines)
+
+
+def _event(data: dict[str, Any], *, sequence: int | None = None) -> CalendarEvent:
+    meeting, department = data["meeting"], data["department"]
+    tz = ZoneInfo(department["timezone"])
+    settings = current_settings()
     return CalendarEvent(
         uid=meeting["uid"],
-        sequence=meeting["sequence"],
+        sequence=meeting["sequence"] if sequence is None else sequence,
         summary=meeting["title"],
-        description="\n".join(lines),
+        description=agenda_text(data["committee"], data["agenda"]),
         start=meeting["starts_at"].astimezone(tz),
         end=meeting["ends_at"].astimezone(tz),
         tzid=department["timezone"],
-        organizer=Person(
-            email=meeting["organiser_email"] or settings.organiser_email,
-            name=meeting["organiser_name"] or settings.organiser_name,
-        ),
+        # ORGANIZER is the mailbox Coord reads and sends from (From must equal it, see
+        # calendar-interop.md); the meeting's own organiser signs the mail body.
+        organizer=Person(email=settings.organiser_email, name=settings.organiser_name),
         location=" ".join(meeting["place"].split()),
         video_url=meeting["video_url"],
         url=f"{settings.base_url}/d/{department['code']}/reunions/{meeting['id']}",
@@ -110,82 +176,129 @@ def _event(data: dict[str, Any]) -> CalendarEvent:
     )
 
 
-def _attendee(invitation: dict[str, Any]) -> CalendarAttendee:
+def _attendee(invitation: dict[str, Any], sequence: int) -> CalendarAttendee:
     return CalendarAttendee(
         email=invitation["email"],
-        name=f"{invitation['first_name']} {invitation['last_name']}",
+        name=invitation["name"],
         role=ROLE_TO_ICAL.get(invitation["role"], "REQ-PARTICIPANT"),
-        partstat=ANSWER_TO_PARTSTAT.get(invitation["answer"], "NEEDS-ACTION"),
+        partstat=ANSWER_TO_PARTSTAT.get(current_answer(invitation, sequence), "NEEDS-ACTION"),
     )
 
 
-def _context(data: dict[str, Any], invitation: dict[str, Any], link: str | None) -> dict[str, Any]:
+def _time(value: dt.datetime) -> str:
+    return f"{value.hour:02d} h {value.minute:02d}"
+
+
+def when_fr(starts: dt.datetime, ends: dt.datetime, tz: str) -> str:
+    """« le mardi 14 octobre 2026, de 09 h 30 à 11 h 30 », or « du ... au ... » over several days."""
+    zone = ZoneInfo(tz)
+    start, end = starts.astimezone(zone), ends.astimezone(zone)
+    if start.date() == end.date():
+        day = f"{DAYS[start.weekday()]} {start.day} {MONTHS[start.month - 1]} {start.year}"
+        return f"{day}, de {_time(start)} à {_time(end)}"
+    return f"du {date_fr(start, tz, True)} au {date_fr(end, tz, True)}"
+
+
+def zone_label(tz: str, at: dt.datetime) -> str:
+    """« heure de la Guyane, UTC−3 »: named for every zone but Paris, where it goes without saying."""
+    offset = at.astimezone(ZoneInfo(tz)).utcoffset() or dt.timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    utc = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    return f"{ZONE_NAMES.get(tz, tz)}, {utc}"
+
+
+def _context(data: dict[str, Any], invitation: dict[str, Any], link: str | None, **extra: Any) -> dict[str, Any]:
     meeting, department = data["meeting"], data["department"]
     tz = department["timezone"]
-    overseas = tz != "Europe/Paris"
+    settings = current_settings()
+    total = sum(int(i["duration_minutes"] or 0) for i in data["agenda"])
     return {
         "meeting": meeting,
         "department": department,
         "committee": data["committee"],
         "agenda": data["agenda"],
+        "agenda_minutes": total,
         "invitation": invitation,
+        "recipient": invitation["name"],
+        "role": {
+            "chair": "présidence",
+            "required": "membre",
+            "optional": "participation facultative",
+            "info": "pour information",
+        }.get(invitation["role"], ""),
         "link": link,
+        "answer_links": [(label, f"{link}?reponse={code}") for code, label in ANSWER_LINKS] if link else [],
         "tz": tz,
-        "overseas": overseas,
+        "overseas": tz != "Europe/Paris",
+        "zone": zone_label(tz, meeting["starts_at"]),
+        "when": when_fr(meeting["starts_at"], meeting["ends_at"], tz),
         "starts": date_fr(meeting["starts_at"], tz, True),
-        "ends": date_fr(meeting["ends_at"], tz, True),
-        "base_url": current_settings().base_url,
-    }
+        "meeting_url": f"{settings.base_url}/d/{department['code']}/reunions/{meeting['id']}",
+        "organiser_name": meeting["organiser_name"] or settings.organiser_name,
+        "organiser_email": meeting["organiser_email"] or settings.organiser_email,
+        "reminder": False,
+        "update": False,
+        "whole_meeting": True,
+    } | extra
 
 
 async def _answer_link(data: dict[str, Any], invitation: dict[str, Any]) -> str:
     meeting = data["meeting"]
+    now = dt.datetime.now(dt.UTC)
+    valid_for = max(MIN_LINK_VALIDITY, meeting["ends_at"] + LINK_VALIDITY_AFTER_MEETING - now)
     token = await links.issue(
         "invitation",
         invitation["id"],
         department_id=meeting["department"],
         contact_id=invitation["contact"],
-        valid_for=(meeting["ends_at"] + LINK_VALIDITY_AFTER_MEETING) - dt.datetime.now(dt.UTC),
+        valid_for=valid_for,
+        now=now,
     )
     return f"{current_settings().base_url}/r/invitation/{token}"
 
 
-async def _already_convened(meeting_id: int) -> set[str]:
-    """Addresses that already received a convocation for this meeting: later ones are updates."""
-    from coord.mail.tables import OutboxMessage
+async def _queued(dedupe_key: str) -> bool:
+    return await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe_key)
 
-    rows = await OutboxMessage.select(OutboxMessage.to_email).where(
-        (OutboxMessage.entity == "meeting")
-        & (OutboxMessage.entity_id == meeting_id)
-        & (OutboxMessage.kind == "convocation")
+
+async def _was_invited(invitation_id: int) -> bool:
+    """A convocation already went to this invitation (each one carries an answer link)."""
+    return await PartnerLink.exists().where(
+        (PartnerLink.purpose == "invitation") & (PartnerLink.target_id == invitation_id)
     )
-    return {r["to_email"] for r in rows}
 
 
-async def _queue_request(
-    data: dict[str, Any], targets: list[dict[str, Any]], *, kind: str, key: str, subject_prefix: str
-) -> int:
+# -- requests -----------------------------------------------------------------------------------
+
+
+async def _queue_request(data: dict[str, Any], targets: list[dict[str, Any]], *, kind: str, key: str) -> int:
     meeting = data["meeting"]
-    earlier = await _already_convened(meeting["id"]) if kind == "convocation" else set()
-    active = [i for i in data["invitations"] if i["removed_at"] is None]
+    if meeting["status"] == "cancelled":
+        return 0
+    sequence = meeting["sequence"]
     event = _event(data)
-    attendees = [_attendee(i) for i in active]
+    attendees = [_attendee(i, sequence) for i in _active(data)]
     now = dt.datetime.now(dt.UTC)
     count = 0
     for invitation in targets:
-        dedupe = f"{key}:{meeting['id']}:{invitation['id']}"
+        dedupe = f"{kind}:{meeting['id']}:{invitation['id']}:{key}"
+        if await _queued(dedupe):
+            continue  # a retry: no second mail, no second link
+        update = kind == "convocation" and await _was_invited(invitation["id"])
         link = await _answer_link(data, invitation)
-        update = invitation["email"] in earlier
-        context = _context(data, invitation, link) | {"reminder": kind == "reminder", "update": update}
-        prefix = "Mise à jour : " if update else subject_prefix
+        context = _context(data, invitation, link, reminder=kind == "reminder", update=update)
+        prefix = "Rappel : " if kind == "reminder" else "Mise à jour : " if update else "Convocation : "
+        template = "reminder" if kind == "reminder" else "convocation"
         queued = await outbox.queue(
             dedupe_key=dedupe,
             kind=kind,
             to_email=invitation["email"],
-            to_name=f"{invitation['first_name']} {invitation['last_name']}",
+            to_name=invitation["name"],
             subject=f"{prefix}{meeting['title']} – {context['starts']}",
-            text=render("mails/convocation.txt", **context),
-            html=render("mails/convocation.html", **context),
+            text=render_meeting_mail(f"mails/{template}.txt", **context),
+            html=render_meeting_mail(f"mails/{template}.html", **context),
             calendar=build_request(event, attendees, now),
             calendar_method="REQUEST",
             department_id=meeting["department"],
@@ -197,59 +310,63 @@ async def _queue_request(
 
 
 async def queue_convocation(meeting_id: int, invitation_ids: list[int] | None = None) -> int:
-    """The convocation, or an update after a change (a new SEQUENCE or version makes it a new mail)."""
+    """METHOD:REQUEST to every active invitee, or to the given ones; returns how many mails were queued.
+
+    The convocation, or an update after a change: a new SEQUENCE or version makes a new mail,
+    a retry of the same change does not."""
     data = await _load(meeting_id)
     meeting = data["meeting"]
-    targets = [
-        i
-        for i in data["invitations"]
-        if i["removed_at"] is None and (invitation_ids is None or i["id"] in invitation_ids)
-    ]
-    return await _queue_request(
-        data,
-        targets,
-        kind="convocation",
-        key=f"convocation:{meeting['sequence']}:{meeting['version']}",
-        subject_prefix="Convocation : ",
-    )
+    wanted = None if invitation_ids is None else set(invitation_ids)
+    targets = [i for i in _active(data) if wanted is None or i["id"] in wanted]
+    return await _queue_request(data, targets, kind="convocation", key=f"{meeting['sequence']}:{meeting['version']}")
 
 
 async def queue_reminder(meeting_id: int, *, only_unanswered: bool = True) -> int:
+    """The invitation again with a « Rappel » mail, at most once a day per invitee.
+
+    Never to those who declined; with `only_unanswered`, only to those who have not answered the
+    current version of the meeting."""
     data = await _load(meeting_id)
+    sequence = data["meeting"]["sequence"]
     targets = [
         i
-        for i in data["invitations"]
-        if i["removed_at"] is None
-        and i["answer"] != "declined"
-        and (not only_unanswered or i["answer"] == "needs_action")
+        for i in _active(data)
+        if current_answer(i, sequence) != "declined"
+        and (not only_unanswered or current_answer(i, sequence) == "needs_action")
     ]
     day = dt.datetime.now(dt.UTC).date().isoformat()
-    return await _queue_request(
-        data, targets, kind="reminder", key=f"reminder:{day}:{int(only_unanswered)}", subject_prefix="Rappel : "
-    )
+    return await _queue_request(data, targets, kind="reminder", key=day)
 
 
-async def _queue_cancel(data: dict[str, Any], targets: list[dict[str, Any]], *, whole_meeting: bool) -> int:
+# -- cancellations ------------------------------------------------------------------------------
+
+
+async def _queue_cancel(
+    data: dict[str, Any],
+    targets: list[dict[str, Any]],
+    attendees: list[dict[str, Any]],
+    *,
+    kind: str,
+    sequence: int,
+) -> int:
     meeting = data["meeting"]
-    event = _event(data)
-    if whole_meeting:
-        from dataclasses import replace
-
-        event = replace(event, status="CANCELLED")
+    event = replace(_event(data, sequence=sequence), status="CANCELLED")
+    listed = [_attendee(i, sequence) for i in attendees]
     now = dt.datetime.now(dt.UTC)
+    whole = kind == "cancellation"
     count = 0
     for invitation in targets:
-        context = _context(data, invitation, None) | {"whole_meeting": whole_meeting}
+        context = _context(data, invitation, None, whole_meeting=whole)
         queued = await outbox.queue(
-            dedupe_key=f"cancel:{meeting['id']}:{invitation['id']}:{meeting['sequence']}",
-            kind="cancellation",
+            dedupe_key=f"{kind}:{meeting['id']}:{invitation['id']}:{sequence}",
+            kind=kind,
             to_email=invitation["email"],
-            to_name=f"{invitation['first_name']} {invitation['last_name']}",
-            subject=("Annulation : " if whole_meeting else "Vous n'êtes plus invité(e) : ")
+            to_name=invitation["name"],
+            subject=("Annulation : " if whole else "Vous n'êtes plus convié(e) : ")
             + f"{meeting['title']} – {context['starts']}",
-            text=render("mails/cancellation.txt", **context),
-            html=render("mails/cancellation.html", **context),
-            calendar=build_cancel(event, [_attendee(invitation)], now),
+            text=render_meeting_mail(f"mails/{kind}.txt", **context),
+            html=render_meeting_mail(f"mails/{kind}.html", **context),
+            calendar=build_cancel(event, listed, now),
             calendar_method="CANCEL",
             department_id=meeting["department"],
             entity="meeting",
@@ -260,13 +377,23 @@ async def _queue_cancel(data: dict[str, Any], targets: list[dict[str, Any]], *, 
 
 
 async def queue_cancellation(meeting_id: int) -> int:
+    """METHOD:CANCEL with STATUS:CANCELLED to every active invitee (the caller has bumped SEQUENCE)."""
     data = await _load(meeting_id)
-    return await _queue_cancel(data, [i for i in data["invitations"] if i["removed_at"] is None], whole_meeting=True)
+    active = _active(data)
+    return await _queue_cancel(data, active, active, kind="cancellation", sequence=data["meeting"]["sequence"])
 
 
 async def queue_removal(invitation_id: int) -> int:
+    """METHOD:CANCEL to one invitee removed from the meeting; their answer links stop working.
+
+    The CANCEL carries SEQUENCE + 1: clients ignore a CANCEL that is not newer than the REQUEST
+    they hold, and removing an invitee does not change the meeting's own SEQUENCE."""
     row = await Invitation.select(Invitation.meeting).where(Invitation.id == invitation_id).first()
     if row is None:
         return 0
     data = await _load(row["meeting"])
-    return await _queue_cancel(data, [i for i in data["invitations"] if i["id"] == invitation_id], whole_meeting=False)
+    targets = [i for i in data["invitations"] if i["id"] == invitation_id]
+    await links.revoke("invitation", invitation_id)
+    if data["meeting"]["status"] == "cancelled":
+        return 0
+    return await _queue_cancel(data, targets, targets, kind="removal", sequence=data["meeting"]["sequence"] + 1)

@@ -6,7 +6,10 @@ import re
 from typing import Any
 
 from tests.conftest import run
+from tests.meetings import test_mail_golden
 from tests.meetings.test_mail_convocations import _convened, _deliver
+
+mail_settings = test_mail_golden.mail_settings  # the fixture, shared
 
 
 def _links(sink: Any) -> dict[str, str]:
@@ -83,3 +86,117 @@ def test_a_stale_answer_does_not_undo_a_newer_one(api_as, smtp_sink):
         i for i in api.get(f"/api/meetings/{meeting['id']}/invitations").json()["items"] if i["id"] == invitation["id"]
     ]
     assert current[0]["answer"] == "accepted"
+
+
+# -- with meetings inserted directly (no API) ---------------------------------------------------
+
+
+def _link_of(email: str) -> str:
+    from tests.meetings.test_mail_golden import outbox_rows
+
+    body = outbox_rows(to_email=email)[0]["body_text"]
+    return re.search(r"http://testserver\.local(/r/invitation/[^?\s]+)", body).group(1)
+
+
+def _invitation(invitation_id: int) -> dict[str, Any]:
+    from coord.meetings.tables import Invitation
+
+    return run(Invitation.select().where(Invitation.id == invitation_id).first())
+
+
+def test_opening_a_link_with_a_preselected_answer_changes_nothing(mail_settings, client):
+    from tests.meetings.test_mail_golden import convene, seed_meeting
+
+    meeting = seed_meeting(code="971")
+    run(convene(meeting["id"]))
+    target = meeting["invitations"][1]
+    path = _link_of(target["email"])
+    for choice in ("accepted", "declined", "tentative", "delegated"):
+        page = client.get(f"{path}?reponse={choice}")
+        assert page.status_code == 200
+        assert f'value="{choice}" checked' in page.text
+        assert page.headers["referrer-policy"] == "no-referrer" and "no-store" in page.headers["cache-control"]
+    assert "heure de la Guadeloupe, UTC−4" in page.text and "Suivi de la convention" in page.text
+    client.head(path)
+    assert _invitation(target["id"])["answer"] == "needs_action"
+
+
+def test_a_link_answers_its_own_invitation_only_and_is_audited(mail_settings, client):
+    from coord.audit.tables import AuditEntry
+    from tests.meetings.test_mail_golden import convene, seed_meeting
+
+    meeting = seed_meeting(sequence=2)
+    run(convene(meeting["id"]))
+    a, b = meeting["invitations"][0], meeting["invitations"][1]
+    response = client.post(
+        _link_of(a["email"]), data={"answer": "tentative", "invitation": str(b["id"]), "comment": "Sous réserve"}
+    )
+    assert response.status_code == 200 and "Peut-être" in response.text
+    assert _invitation(a["id"])["answer"] == "tentative"
+    assert _invitation(a["id"])["answer_sequence"] == 2  # the version the page showed
+    assert _invitation(b["id"])["answer"] == "needs_action"
+    entries = run(AuditEntry.select().where(AuditEntry.entity == "invitation"))
+    assert entries and entries[-1]["actor"] == f"lien partenaire : {a['email']}"
+
+
+def test_an_expired_or_forged_link_is_refused_in_french(mail_settings, client):
+    import datetime as _dt
+
+    from coord.links.tables import PartnerLink
+    from tests.meetings.test_mail_golden import convene, seed_meeting
+
+    meeting = seed_meeting()
+    run(convene(meeting["id"]))
+    target = meeting["invitations"][0]
+    path = _link_of(target["email"])
+    token = path.rsplit("/", 1)[1]
+    forged = path.replace(token, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    assert client.get(forged).status_code == 403
+    run(
+        PartnerLink.update({PartnerLink.expires_at: _dt.datetime.now(_dt.UTC) - _dt.timedelta(minutes=1)}).where(
+            PartnerLink.target_id == target["id"]
+        )
+    )
+    for response in (client.get(path), client.post(path, data={"answer": "accepted"})):
+        assert response.status_code == 403 and "expiré" in response.text
+    assert _invitation(target["id"])["answer"] == "needs_action"
+
+
+def test_a_late_calendar_reply_does_not_undo_a_link_answer(mail_settings, client):
+    import datetime as _dt
+
+    from coord.meetings.answers import record_answer
+    from tests.meetings.test_mail_golden import convene, seed_meeting
+
+    meeting = seed_meeting(sequence=1)
+    run(convene(meeting["id"]))
+    target = meeting["invitations"][0]
+    before = _dt.datetime.now(_dt.UTC) - _dt.timedelta(minutes=5)
+    assert client.post(_link_of(target["email"]), data={"answer": "declined"}).status_code == 200
+    late = run(record_answer(target["id"], "ACCEPTED", source="imip", sequence=1, dtstamp=before))
+    assert late.status == "ignored"
+    assert _invitation(target["id"])["answer"] == "declined"
+    newer = run(
+        record_answer(
+            target["id"],
+            "ACCEPTED",
+            source="imip",
+            sequence=1,
+            dtstamp=_dt.datetime.now(_dt.UTC) + _dt.timedelta(seconds=1),
+        )
+    )
+    assert newer.status == "applied" and _invitation(target["id"])["answer"] == "accepted"
+
+
+def test_delegation_checks_the_colleagues_address(mail_settings, client):
+    from tests.meetings.test_mail_golden import convene, seed_meeting
+
+    meeting = seed_meeting()
+    run(convene(meeting["id"]))
+    target = meeting["invitations"][1]
+    path = _link_of(target["email"])
+    myself = client.post(path, data={"answer": "delegated", "delegate_name": "Moi", "delegate_email": target["email"]})
+    assert myself.status_code == 422 and "pas la vôtre" in myself.text
+    missing = client.post(path, data={"answer": "delegated"})
+    assert missing.status_code == 422 and "obligatoire" in missing.text
+    assert _invitation(target["id"])["answer"] == "needs_action"

@@ -1,0 +1,59 @@
+"""Demo mode: the captured mails are listed and shown with their HTML (sandboxed) and .ics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import run
+
+
+@pytest.fixture
+def demo_client(db: Any, settings: Any) -> Any:
+    from litestar.testing import TestClient
+
+    from coord.mail.demo_pages import start_demo_sink, stop_demo_sink
+    from coord.web.app import create_app
+    from tests.conftest import WebClient
+
+    app = create_app(settings, engine=db.engine, demo=True)
+    with TestClient(app, base_url="http://testserver.local") as client:
+        sink = start_demo_sink(app, port=0)
+        assert sink is not None
+        try:
+            yield WebClient(client), sink
+        finally:
+            stop_demo_sink(app)
+
+
+def test_captured_mails_are_shown_to_logged_in_users_only(demo_client, make_user):
+    from coord.mail.dispatcher import deliver_all_now
+    from coord.mail.smtp import SmtpSettings
+    from tests.meetings.test_mail_golden import PEOPLE, convene, seed_meeting
+
+    web, sink = demo_client
+    meeting = seed_meeting(title="Réunion <démo>")
+    run(convene(meeting["id"]))
+    assert run(deliver_all_now(smtp_settings=SmtpSettings(port=sink.port))).sent == len(PEOPLE)
+
+    assert web.get("/demo/courriels", follow_redirects=False).status_code in (302, 303, 401)
+    web.login(make_user("observer", "34").email)
+    listing = web.get("/demo/courriels")
+    assert listing.status_code == 200 and listing.text.count("Convocation : Réunion &lt;démo&gt;") == len(PEOPLE)
+    number = sink.mails[0].envelope.number
+    detail = web.get(f"/demo/courriels/{number}")
+    assert detail.status_code == 200
+    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in detail.text
+    assert "<script" not in detail.text.split('srcdoc="', 1)[1].split('"', 1)[0]
+    assert 'href="http://testserver.local/r/invitation/' in detail.text  # clickable answer links
+    assert "METHOD:REQUEST" in detail.text and "BEGIN:VCALENDAR" in detail.text
+    ics = web.get(f"/demo/courriels/{number}/invite.ics")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    assert ics.content.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert web.get("/demo/courriels/99999").status_code == 404
+
+
+def test_the_demo_pages_do_not_exist_outside_demo_mode(web, make_user):
+    web.login(make_user("national", None).email)
+    assert web.get("/demo/courriels").status_code == 404
