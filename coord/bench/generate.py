@@ -57,7 +57,10 @@ def _ts(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
 
 
-def generate_sqlite(path: Path, *, scale: float = 1.0, seed: int = 7, now: dt.datetime | None = None) -> dict[str, int]:
+def generate_sqlite(
+    path: Path, *, scale: float = 1.0, years: int = YEARS, seed: int = 7, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """Fill `path` with `years` of history per département (the benchmark compares 1 and 10 years)."""
     now = now or dt.datetime.now(dt.UTC)
     rng = random.Random(seed)
     counts = Counts()
@@ -117,7 +120,7 @@ def generate_sqlite(path: Path, *, scale: float = 1.0, seed: int = 7, now: dt.da
             committee_rows.append((committee_id, dept, f"{kind} {dept}", kind, None, "", 1, created, created))
             for contact in rng.sample(dept_contacts, min(len(dept_contacts), 20)):
                 member_rows.append((dept, committee_id, contact, "membre", created))
-        for year_back in range(YEARS):
+        for year_back in range(years):
             for m in range(meetings_per_year):
                 meeting_id += 1
                 start = now - dt.timedelta(days=365 * year_back + rng.randint(0, 364)) + dt.timedelta(days=30)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from coord.bench import measures
 from coord.core.settings import ROOT
 
 PAGES = [
@@ -66,18 +67,18 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def prepare(directory: Path, scale: float) -> tuple[str, dict[str, int]]:
+def prepare(directory: Path, scale: float, years: int = 10) -> tuple[str, dict[str, int]]:
     from coord.bench.generate import generate_sqlite
 
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"bench-{scale:g}.sqlite3"
+    path = directory / f"bench-{scale:g}-{years}y.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.piccolo_conf"}
     _coord(env, "migrate")
     _coord(env, "reference", "load")
-    counts = generate_sqlite(path, scale=scale)
+    counts = generate_sqlite(path, scale=scale, years=years)
     _coord(env, "user", "create", "--email", "bench@coord.test", "--password", PASSWORD, "--role", "national")
     return url, counts
 
@@ -157,8 +158,12 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     url, counts = prepare(ROOT / "var" / "bench", args.scale)
     generation = round(time.perf_counter() - started, 1)
+    url_1y, _ = prepare(ROOT / "var" / "bench", args.scale, years=1)
     routes, peak = serve_and_load(url, concurrency=args.concurrency, seconds=args.seconds)
     extra: dict[str, Any] = {"generation_seconds": generation}
+    # In-process figures run after the server has stopped, so they do not compete with it.
+    extra.update(measures.history_comparison(url_1y, url))
+    extra.update(measures.mail_fan_out(url))
     for measurement in EXTRA_MEASUREMENTS:
         extra.update(measurement(url, args.scale))
     report = {

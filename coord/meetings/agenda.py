@@ -173,9 +173,9 @@ async def delete_item(scope: Scope, meeting_id: int, item_id: int) -> None:
 
 async def move_item(scope: Scope, meeting_id: int, item_id: int, direction: Any) -> list[dict[str, Any]]:
     """Swap an item with its neighbour; positions are renumbered 1..n. At an end it stays put."""
+    meeting = await _editable(scope, meeting_id)  # permission first: a refusal is a 403, whatever the input
     if direction not in DIRECTIONS:
         raise ValidationFailed({"direction": "Direction attendue : « up » (monter) ou « down » (descendre)."})
-    meeting = await _editable(scope, meeting_id)
     await _item(scope, meeting_id, item_id)
     async with transaction():
         ids = await _ordered_ids(meeting_id)

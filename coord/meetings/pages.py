@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from coord.accounts.access import Scope
-from coord.core.errors import Conflict, CoordError, NotFound, ValidationFailed
+from coord.core.errors import Conflict, CoordError, Forbidden, NotFound, ValidationFailed
 from coord.meetings import agenda, attendance, invitees, minutes, printing, service
 from coord.web.forms import department_context, form_data, page, redirect
 from coord.web.pagination import PageRequest
@@ -151,6 +151,8 @@ class MeetingPages(Controller):
                 handler = {"convene": service.convene, "cancel": service.cancel, "held": service.mark_held}[action]
                 await handler(access, meeting_id, data)
                 message = messages[action]
+        except Forbidden:
+            raise  # the role may not do this: a 403 page, not a flashed message on a 200
         except CoordError as exc:
             return _flash_error(request, department, meeting_id, exc)
         return redirect(request, _url(department, meeting_id), message)
@@ -350,6 +352,8 @@ class MeetingPages(Controller):
         data = await form_data(request)
         try:
             await minutes.publish(access, meeting_id, data)
+        except Forbidden:
+            raise
         except CoordError as exc:
             return _flash_error(request, department, meeting_id, exc, "/compte-rendu")
         return redirect(request, _url(department, meeting_id, "/compte-rendu"), "Compte rendu publié.")

@@ -80,7 +80,13 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if _is_database_unavailable(exc):
+    if _is_disk_full(exc):
+        status, detail = (
+            503,
+            "Le serveur n'a plus d'espace disque pour enregistrer : rien n'a été enregistré. "
+            "Prévenez l'administrateur du service puis réessayez.",
+        )
+    elif _is_database_unavailable(exc):
         status, detail = (
             503,
             "La base de données est momentanément indisponible. "
@@ -91,6 +97,11 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     if is_api_path(request.url.path):
         return _json(status, detail)
     return _page(request, status, detail)
+
+
+def _is_disk_full(exc: Exception) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100): the write was rolled back whole."""
+    return "database or disk is full" in str(exc) or type(exc).__name__ == "DiskFullError"
 
 
 def _is_database_unavailable(exc: Exception) -> bool:

@@ -1,0 +1,163 @@
+"""In-process measurements of the benchmark: feed build time, mail fan-out, scheduler tick.
+
+Each runs against a prepared benchmark database (see `run.prepare`). Feed and tick times are taken
+on databases holding one and ten years of history, so the report shows whether they stay flat as
+history grows; fan-out is compared with a raw SMTP client sending the same messages to the same
+loopback server in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+FAN_OUT_MAILS = 400
+REPEATS = 7
+
+
+def _bind(url: str) -> None:
+    """Point the settings and every table at the benchmark database."""
+    from coord.core.db import engine_for, use_engine
+    from coord.core.settings import load_settings, use_settings
+
+    settings = load_settings(env={**os.environ, "COORD_DATABASE_URL": url, "COORD_SCHEDULER_ENABLED": "false"})
+    use_settings(settings)
+    use_engine(engine_for(settings))
+
+
+async def _median_ms(action: Callable[[], Awaitable[Any]], repeats: int = REPEATS) -> float:
+    await action()  # warm caches and the connection pool
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(samples), 2)
+
+
+# -- calendar feed ---------------------------------------------------------------------------
+
+
+async def _feed_ms(code: str) -> tuple[float, int]:
+    from coord.calendar.feeds import department_feed
+    from coord.territory.tables import Department
+
+    row = await Department.select(Department.id).where(Department.code == code).first()
+    document = await department_feed(row["id"])
+    return await _median_ms(lambda: department_feed(row["id"])), document.count
+
+
+def feed_build(url: str, code: str = "34") -> dict[str, Any]:
+    _bind(url)
+    ms, events = asyncio.run(_feed_ms(code))
+    return {"feed_ms": ms, "feed_events": events}
+
+
+# -- scheduler tick --------------------------------------------------------------------------
+
+
+def _tick_function() -> Callable[[dt.datetime], Awaitable[Any]] | None:
+    """The scheduler's whole reminder tick, when the scheduling package provides it."""
+    for module_name in ("coord.scheduling.jobs", "coord.scheduling.reminders", "coord.scheduling.scheduler"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        tick = getattr(module, "run_tick", None)
+        if tick is not None:
+            return tick
+    return None
+
+
+def scheduler_tick(url: str) -> dict[str, Any]:
+    tick = _tick_function()
+    if tick is None:
+        return {}
+    _bind(url)
+    now = dt.datetime.now(dt.UTC)
+
+    async def measure() -> tuple[float, float]:
+        started = time.perf_counter()
+        await tick(now)  # the first tick queues what is due
+        first = round((time.perf_counter() - started) * 1000, 2)
+        return first, await _median_ms(lambda: tick(now))  # later ticks find it queued already
+
+    first, steady = asyncio.run(measure())
+    return {"tick_first_ms": first, "tick_ms": steady}
+
+
+# -- mail fan-out ----------------------------------------------------------------------------
+
+
+async def _queue_bench_mails(count: int) -> None:
+    from coord.core.db import transaction
+    from coord.mail import outbox
+
+    body = "Madame, Monsieur,\n\n" + "Ordre du jour de la réunion annuelle de coordination.\n" * 40
+    stamp = time.time_ns()
+    async with transaction():
+        for number in range(count):
+            await outbox.queue(
+                dedupe_key=f"bench:{stamp}:{number}",
+                kind="bench",
+                to_email=f"membre{number}@exemple.gouv.fr",
+                to_name=f"Membre {number}",
+                subject=f"Convocation {number}",
+                text=body,
+                html=f"<p>{body}</p>",
+            )
+
+
+async def _rows(count: int) -> list[dict[str, Any]]:
+    from coord.mail.tables import OutboxMessage
+
+    return await OutboxMessage.select().where(OutboxMessage.kind == "bench").order_by(OutboxMessage.id).limit(count)
+
+
+async def _fan_out(count: int) -> dict[str, Any]:
+    import aiosmtplib
+
+    from coord.mail.dispatcher import deliver_all_now, outgoing_mail
+    from coord.mail.message import build_message
+    from coord.mail.sink import SmtpSink
+    from coord.mail.smtp import SmtpSettings
+
+    await _queue_bench_mails(count)
+    messages = [build_message(outgoing_mail(row)) for row in await _rows(count)]
+    with SmtpSink(max_messages=10) as sink:
+        started = time.perf_counter()
+        report = await deliver_all_now(smtp_settings=SmtpSettings(port=sink.port))
+        outbox_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.port) as client:
+            for message in messages:
+                await client.send_message(message)
+        raw_seconds = time.perf_counter() - started
+    outbox_rate = report.sent / outbox_seconds
+    raw_rate = len(messages) / raw_seconds
+    return {
+        "fan_out_mails": report.sent,
+        "fan_out_per_s": round(outbox_rate, 1),
+        "raw_smtp_per_s": round(raw_rate, 1),
+        "fan_out_vs_raw": round(outbox_rate / raw_rate, 2),
+    }
+
+
+def mail_fan_out(url: str, count: int = FAN_OUT_MAILS) -> dict[str, Any]:
+    _bind(url)
+    return asyncio.run(_fan_out(count))
+
+
+def history_comparison(url_1y: str, url_10y: str) -> dict[str, Any]:
+    """Feed and tick times with one and ten years of history (flat is the target)."""
+    figures: dict[str, Any] = {}
+    for label, url in (("1y", url_1y), ("10y", url_10y)):
+        for key, value in {**feed_build(url), **scheduler_tick(url)}.items():
+            figures[f"{key}_{label}"] = value
+    return figures
