@@ -18,6 +18,7 @@ from coord.core.validation import Fields
 from coord.territory.tables import Department
 
 TOKEN_PREFIX = "coord_"  # noqa: S105 (a prefix, not a secret)
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=5)
 
 
 class LoginThrottled(Exception):
@@ -43,9 +44,31 @@ async def principal_for_user(user: dict[str, Any]) -> Principal:
     )
 
 
+_PRINCIPAL_COLUMNS = (
+    User.id,
+    User.email,
+    User.full_name,
+    User.role,
+    User.department,
+    User.department.code.as_alias("department_code"),
+)
+
+
+def _principal_from_row(row: dict[str, Any]) -> Principal:
+    return Principal(
+        user_id=row["id"],
+        email=row["email"],
+        full_name=row["full_name"],
+        role=Role(row["role"]),
+        department_id=row["department"],
+        department_code=row["department_code"],
+    )
+
+
 async def load_principal(user_id: int) -> Principal | None:
-    user = await User.select().where((User.id == user_id) & (User.active.eq(True))).first()
-    return await principal_for_user(user) if user else None
+    """Who a session belongs to: one query per request (user and département code joined)."""
+    row = await User.select(*_PRINCIPAL_COLUMNS).where((User.id == user_id) & (User.active.eq(True))).first()
+    return _principal_from_row(row) if row else None
 
 
 async def create_user(
@@ -169,17 +192,34 @@ async def create_token(email: str, name: str = "", *, days: int | None = None) -
 async def principal_for_token(token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
+    user = ApiToken.user
     row = (
-        await ApiToken.select(ApiToken.id, ApiToken.user, ApiToken.expires_at, ApiToken.revoked_at)
+        await ApiToken.select(
+            ApiToken.id,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+            user.id.as_alias("id_of_user"),
+            user.email.as_alias("email"),
+            user.full_name.as_alias("full_name"),
+            user.role.as_alias("role"),
+            user.department.as_alias("department"),
+            user.department.code.as_alias("department_code"),
+            user.active.as_alias("active"),
+        )
         .where(ApiToken.token_hash == _token_hash(token))
         .first()
     )
-    if row is None or row["revoked_at"] is not None:
+    now = _now()
+    if row is None or row["revoked_at"] is not None or not row["active"]:
         return None
-    if row["expires_at"] is not None and row["expires_at"] <= _now():
+    if row["expires_at"] is not None and row["expires_at"] <= now:
         return None
-    await ApiToken.update({ApiToken.last_used_at: _now()}).where(ApiToken.id == row["id"])
-    return await load_principal(row["user"])
+    # "Last used" is for people reviewing tokens: minute precision is enough, and skipping the
+    # write on most requests keeps API reads from queueing behind SQLite's single writer.
+    if row["last_used_at"] is None or now - row["last_used_at"] > TOKEN_USE_RESOLUTION:
+        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
+    return _principal_from_row({**row, "id": row["id_of_user"]})
 
 
 async def revoke_token(token_id: int, scope: Scope) -> None:

@@ -127,3 +127,30 @@ def test_weak_passwords_and_missing_departments_are_refused(db):
     with pytest.raises(ValidationFailed) as exc:
         run(create_user(Scope(SYSTEM), {"email": "a@b.fr", "password": "short", "role": "prefecture"}))
     assert set(exc.value.errors) == {"password", "department"}
+
+
+def test_a_deactivated_account_loses_its_tokens_and_sessions(client, web, make_user):
+    from coord.accounts.tables import User
+
+    user = make_user("prefecture", "34")
+    headers = {"Authorization": f"Bearer {user.token}"}
+    web.login(user.email)
+    assert client.get("/api/departments/34", headers=headers).json()["code"] == "34"
+    run(User.update({User.active: False}).where(User.email == user.email))
+    assert client.get("/api/departments", headers=headers).status_code == 401
+    assert web.get("/d/34", follow_redirects=False).status_code in (302, 303, 401)
+
+
+def test_token_use_is_recorded_without_a_write_on_every_request(client, make_user):
+    from coord.accounts.tables import ApiToken
+
+    user = make_user("prefecture", "34")
+    headers = {"Authorization": f"Bearer {user.token}"}
+    client.get("/api/departments", headers=headers)
+    first = run(ApiToken.select(ApiToken.last_used_at).first())["last_used_at"]
+    assert first is not None
+    client.get("/api/departments", headers=headers)
+    assert run(ApiToken.select(ApiToken.last_used_at).first())["last_used_at"] == first
+    run(ApiToken.update({ApiToken.last_used_at: first - dt.timedelta(hours=1)}).where(ApiToken.id > 0))
+    client.get("/api/departments", headers=headers)
+    assert run(ApiToken.select(ApiToken.last_used_at).first())["last_used_at"] > first
