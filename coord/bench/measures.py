@@ -9,12 +9,16 @@ loopback server in the same run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import importlib
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 FAN_OUT_MAILS = 400
@@ -120,22 +124,44 @@ async def _rows(count: int) -> list[dict[str, Any]]:
     return await OutboxMessage.select().where(OutboxMessage.kind == "bench").order_by(OutboxMessage.id).limit(count)
 
 
+@contextlib.contextmanager
+def _smtp_server() -> Iterator[int]:
+    """An aiosmtpd server discarding what it receives, in its own process like a real relay (in
+    this process it would compete with the sender for the interpreter lock)."""
+    from coord.bench.run import _free_port
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 async def _fan_out(count: int) -> dict[str, Any]:
     import aiosmtplib
 
     from coord.mail.dispatcher import deliver_all_now, outgoing_mail
     from coord.mail.message import build_message
-    from coord.mail.sink import SmtpSink
     from coord.mail.smtp import SmtpSettings
 
     await _queue_bench_mails(count)
     messages = [build_message(outgoing_mail(row)) for row in await _rows(count)]
-    with SmtpSink(max_messages=10) as sink:
+    with _smtp_server() as port:
         started = time.perf_counter()
-        report = await deliver_all_now(smtp_settings=SmtpSettings(port=sink.port))
+        report = await deliver_all_now(smtp_settings=SmtpSettings(port=port))
         outbox_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.port) as client:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as client:
             for message in messages:
                 await client.send_message(message)
         raw_seconds = time.perf_counter() - started

@@ -1,8 +1,9 @@
 """Sending what the outbox holds: claim due rows, send them over one SMTP connection, mark each.
 
 A row is marked sent only after the SMTP server accepted it, and only by the worker holding its
-lease: two workers never send the same row, and a crash between the server's acceptance and the
-mark means one resend at most (with the same Message-ID, so clients fold it into the first copy).
+lease: two workers never send the same row. The mark of one message overlaps the sending of the
+next, so a crash can leave at most the last two accepted messages unmarked: each is resent once at
+most, with the same Message-ID, so clients fold it into the first copy.
 A batch stops well before its lease ends and hands the rest back, so a slow server cannot make
 another worker take rows this one is still sending.
 """
@@ -85,6 +86,13 @@ async def deliver_due(
         await outbox.mark_retry(row["id"], error, int(row["attempts"]) + 1, worker_id=worker_id, now=now)
         report.retried += 1
 
+    marking: asyncio.Task[None] | None = None
+
+    async def mark_sent(row: dict[str, Any]) -> None:
+        if not await outbox.mark_sent(row["id"], worker_id):
+            logger.warning("outbox message %s was sent after its lease ended", row["id"])
+        report.sent += 1
+
     try:
         async with SmtpConnection(smtp) as connection:
             while pending:
@@ -112,14 +120,19 @@ async def deliver_due(
                         raise  # the server or the connection: every remaining row waits
                     await retry(row, str(exc))  # this recipient only (greylisting, mailbox full)
                 else:
-                    # Shielded: once the server has the message, a cancelled loop still records it.
-                    if not await asyncio.shield(outbox.mark_sent(row["id"], worker_id)):
-                        logger.warning("outbox message %s was sent after its lease ended", row["id"])
-                    report.sent += 1
+                    # The mark of a message runs while the next one is sent (the database write
+                    # and the SMTP round trip overlap); it is a task of its own, so a cancelled
+                    # loop still records what the server has accepted.
+                    if marking is not None:
+                        await asyncio.shield(marking)
+                    marking = asyncio.create_task(mark_sent(row))
     except (SmtpTemporaryError, OSError) as exc:
         logger.warning("SMTP unavailable, %d message(s) will be retried: %s", len(pending), exc)
         for row in pending:
             await retry(row, str(exc))
+    finally:
+        if marking is not None:
+            await asyncio.shield(marking)
     return report
 
 
