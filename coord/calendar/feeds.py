@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from itsdangerous import BadSignature
-
 from coord.accounts.access import Scope, is_valid_id
 from coord.accounts.roles import Permission
 from coord.audit import log as audit
@@ -323,11 +321,11 @@ async def feed_for_token(token: str) -> FeedDocument:
     difference is shown, so a guessed token does not learn whether a feed exists)."""
     if token.endswith(".ics"):
         token = token[: -len(".ics")]
-    try:
-        _, purpose = links._serializer().loads(token)
-    except (BadSignature, ValueError, TypeError) as exc:
-        raise NotFound() from exc
-    kind = PURPOSES.get(purpose) if isinstance(purpose, str) else None
+    carried = links.read_token(token)
+    if carried is None:
+        raise NotFound()
+    purpose = carried[1]
+    kind = PURPOSES.get(purpose)
     if kind is None:
         raise NotFound()
     try:
@@ -342,7 +340,7 @@ async def feed_for_token(token: str) -> FeedDocument:
 
 def feed_url(link_id: int, purpose: str) -> str:
     """The https URL of a feed link (deterministic: the same row always gives the same token)."""
-    token = links._serializer().dumps([link_id, purpose])
+    token = links.token_for(link_id, purpose)
     return f"{current_settings().base_url}/r/calendrier/{token}.ics"
 
 
@@ -397,7 +395,9 @@ async def create_feed_link(scope: Scope, kind: str, target_id: object) -> FeedLi
     purpose = KINDS[kind]
     async with transaction():
         token = await links.issue(purpose, target.target_id, department_id=target.department_id, valid_for=None)
-        link_id, _ = links._serializer().loads(token)
+        carried = links.read_token(token)
+        assert carried is not None  # a token just issued
+        link_id = carried[0]
         await audit.record(
             scope.principal,
             "create",

@@ -32,6 +32,9 @@ class ResolvedLink:
     contact_id: int | None
 
 
+LAST_USE_RESOLUTION = dt.timedelta(minutes=5)
+
+
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_settings().secret_key, salt=SALT)
 
@@ -58,7 +61,24 @@ async def issue(
             )
         ).returning(PartnerLink.id)
     )[0]
-    return _serializer().dumps([row["id"], purpose])
+    return token_for(row["id"], purpose)
+
+
+def token_for(link_id: int, purpose: str) -> str:
+    """The token of an existing link (deterministic: the same link always gives the same token)."""
+    return _serializer().dumps([link_id, purpose])
+
+
+def read_token(token: str) -> tuple[int, str] | None:
+    """The (link id, purpose) a token carries if its signature holds, without looking the link up
+    (so without knowing whether it is revoked or expired: use `resolve` to grant access)."""
+    try:
+        link_id, purpose = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(link_id, int) or not isinstance(purpose, str):
+        return None
+    return link_id, purpose
 
 
 async def resolve(token: str, purpose: str, *, now: dt.datetime | None = None) -> ResolvedLink:
@@ -76,7 +96,9 @@ async def resolve(token: str, purpose: str, *, now: dt.datetime | None = None) -
         raise LinkInvalid("Ce lien a été révoqué. Demandez un nouveau lien à la préfecture.")
     if row["expires_at"] is not None and row["expires_at"] <= now:
         raise LinkInvalid("Ce lien a expiré. Demandez un nouveau lien à la préfecture.")
-    await PartnerLink.update({PartnerLink.last_used_at: now}).where(PartnerLink.id == link_id)
+    # Calendar apps poll feeds all day: recording the use every few minutes is precise enough.
+    if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USE_RESOLUTION:
+        await PartnerLink.update({PartnerLink.last_used_at: now}).where(PartnerLink.id == link_id)
     return ResolvedLink(row["id"], row["purpose"], row["target_id"], row["department"], row["contact_id"])
 
 
