@@ -32,6 +32,8 @@ PAGES = [
     "/api/organisations?department=34",
     "/api/contacts?department=34",
     "/api/committees?department=34",
+    "/d/34/conventions",
+    "/conventions/couverture",
 ]
 PASSWORD = "Banc-d-essai-2026"  # noqa: S105 (a throwaway account in a throwaway database)
 
