@@ -18,7 +18,7 @@ from coord.accounts.roles import Permission
 from coord.audit import log as audit
 from coord.conventions import lifecycle
 from coord.conventions.lifecycle import ACTIVE, SIGNATORY_STATUSES, SIGNING, STATUSES
-from coord.conventions.models import ConventionModel, load_models
+from coord.conventions.models import ConventionModel, load_models, models_dir
 from coord.conventions.roles import ROLES, role_label
 from coord.conventions.tables import Convention, ConventionSignatory
 from coord.core import records
@@ -100,8 +100,18 @@ def expiring_days() -> int:
     return value if isinstance(value, int) and value > 0 else lifecycle.DEFAULT_EXPIRING_DAYS
 
 
+_models_cache: tuple[tuple[Any, ...], dict[str, ConventionModel]] | None = None
+
+
 def models() -> dict[str, ConventionModel]:
-    return load_models()
+    """The models, parsed again only when a file of the folder changed (a few stats per call instead
+    of parsing and validating every TOML file on each page)."""
+    global _models_cache
+    folder = models_dir()
+    stamp = (str(folder), *((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.toml"))))
+    if _models_cache is None or _models_cache[0] != stamp:
+        _models_cache = (stamp, load_models(folder))
+    return _models_cache[1]
 
 
 def model_choices() -> dict[str, str]:
