@@ -143,6 +143,7 @@ async def load_demo() -> dict[str, Any]:
                 contacts_by_dept[code][kind + ":" + last] = contact["id"]
         await _committees(scope, code, contacts_by_dept[code])
     await _pilot_site(scope)
+    await _convention(scope)
     await _meetings(scope)
     return {"users": len(DEMO_USERS), "departements": len(DEPARTMENTS)}
 
@@ -222,6 +223,57 @@ async def _pilot_site(scope: Scope) -> None:
             "notes": "",
         },
     )
+
+
+# The minors' protection convention of the Hérault pilot site: who signs it, as whom.
+CONVENTION_SIGNATORIES = {
+    "prefecture": "prefet",
+    "parquet": "procureur",
+    "conseil_departemental": "president_cd",
+    "pjj": "dt_pjj",
+    "education_nationale": "dasen",
+    "police": "police",
+    "gendarmerie": "gendarmerie",
+    "association": "association",
+}
+SIGNED_ALREADY = {"prefet", "procureur", "president_cd", "dt_pjj"}
+
+
+async def _convention(scope: Scope) -> None:
+    """Half signed: four signatures recorded, the signature links of the others sent."""
+    from coord.conventions import service as conventions
+    from coord.partners.tables import Contact, Organisation
+    from coord.territory.tables import Department, PilotSite
+
+    herault = await Department.select(Department.id).where(Department.code == "34").first()
+    site = await PilotSite.select(PilotSite.id).where(PilotSite.department == herault["id"]).first()
+    convention = await conventions.create_convention(
+        scope,
+        {
+            "department": "34",
+            "model": "protection-mineurs",
+            "pilot_site": site["id"] if site else None,
+            "title": "Convention locale de protection des mineurs victimes de traite – Hérault",
+            "notes": "Rédigée en comité de pilotage ; signatures recueillies en parallèle.",
+        },
+    )
+    organisations = await Organisation.select(Organisation.id, Organisation.kind).where(
+        Organisation.department == herault["id"]
+    )
+    for organisation in organisations:
+        role = CONVENTION_SIGNATORIES.get(organisation["kind"])
+        if role is None:
+            continue
+        contact = await Contact.select(Contact.id).where(Contact.organisation == organisation["id"]).first()
+        signatory = await conventions.add_signatory(
+            scope,
+            convention["id"],
+            {"organisation": organisation["id"], "role": role, "contact": contact["id"] if contact else None},
+        )
+        if role in SIGNED_ALREADY:
+            await conventions.record_signature(SYSTEM, signatory["id"], dt.date.today().isoformat())
+        else:
+            await conventions.send_request(scope, convention["id"], signatory["id"])
 
 
 async def _meetings(scope: Scope) -> None:
