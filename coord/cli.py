@@ -1,4 +1,4 @@
-"""The `coord` command: serve, migrate, reference data, demo, users, tokens, import/export."""
+"""The `coord` command: serve, worker, migrate, reference data, demo, users, tokens, import/export."""
 
 from __future__ import annotations
 
@@ -206,6 +206,17 @@ def cmd_conventions_remind(args: argparse.Namespace) -> None:
     print(f"{result['queued']} rappel(s) mis en file d'attente.")
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    from coord.scheduling.worker import dry_run, run_worker
+
+    if args.dry_run:
+        print(_run(dry_run(args.at)))
+        return
+    if args.at:
+        raise SystemExit("--at ne s'utilise qu'avec --dry-run.")
+    _run(run_worker(outbox_seconds=args.outbox_seconds, tick_seconds=args.tick_seconds, lease_seconds=args.lease))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coord", description="Coordination départementale de la lutte contre la traite."
@@ -221,6 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("worker", help="run the scheduler alone: outbox delivery and reminder ticks")
+    p.add_argument("--dry-run", action="store_true", help="print what would be sent, send and queue nothing")
+    p.add_argument("--at", help="with --dry-run: the instant to plan for (ISO 8601, e.g. 2026-10-01T08:00+02:00)")
+    p.add_argument("--outbox-seconds", type=float, help="outbox delivery interval (default: [cycle] outbox_seconds)")
+    p.add_argument("--tick-seconds", type=float, help="reminder tick interval (default: [cycle] tick_minutes)")
+    p.add_argument("--lease", type=float, default=300.0, help="outbox lease in seconds (default 300)")
+    p.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
     sub.add_parser("bench", help="national-scale benchmark (coord bench --help)")

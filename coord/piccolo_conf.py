@@ -23,5 +23,7 @@ APP_REGISTRY = AppRegistry(
         "coord.mail.piccolo_app",
         "coord.links.piccolo_app",
         "coord.conventions.piccolo_app",
+        "coord.actions.piccolo_app",
+        "coord.scheduling.piccolo_app",
     ]
 )

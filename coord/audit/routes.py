@@ -80,7 +80,7 @@ class AuditApi(Controller):
         access: Scope,
         department: str | None = None,
         entity: str | None = None,
-        entity_id: int | None = None,
+        entity_id: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
         page: Annotated[int | None, Parameter(ge=1, le=100_000)] = None,
         per_page: Annotated[int | None, Parameter(ge=1, le=200)] = None,
     ) -> Paginated:

@@ -122,7 +122,10 @@ async def _load(meeting_id: int) -> dict[str, Any]:
     )
     for invitation in invitations:
         invitation["name"] = f"{invitation['first_name']} {invitation['last_name']}".strip()
+    from coord.actions.carry import open_items_for  # actions depend on meetings, not the reverse
+
     return {
+        "open_actions": await open_items_for(meeting),
         "meeting": meeting,
         "department": department,
         "committee": committee["name"] if committee else "",
@@ -220,6 +223,7 @@ def _context(data: dict[str, Any], invitation: dict[str, Any], link: str | None,
         "committee": data["committee"],
         "agenda": data["agenda"],
         "agenda_minutes": total,
+        "open_actions": data.get("open_actions", []),
         "invitation": invitation,
         "recipient": invitation["name"],
         "role": {
@@ -321,11 +325,14 @@ async def queue_convocation(meeting_id: int, invitation_ids: list[int] | None = 
     return await _queue_request(data, targets, kind="convocation", key=f"{meeting['sequence']}:{meeting['version']}")
 
 
-async def queue_reminder(meeting_id: int, *, only_unanswered: bool = True) -> int:
+async def queue_reminder(
+    meeting_id: int, *, only_unanswered: bool = True, now: dt.datetime | None = None, key: str | None = None
+) -> int:
     """The invitation again with a « Rappel » mail, at most once a day per invitee.
 
     Never to those who declined; with `only_unanswered`, only to those who have not answered the
-    current version of the meeting."""
+    current version of the meeting. `now` is the caller's clock (the day of the dedupe key); the
+    scheduler passes `key` (e.g. "agenda") to make a reminder once per meeting and kind instead."""
     data = await _load(meeting_id)
     sequence = data["meeting"]["sequence"]
     targets = [
@@ -334,8 +341,8 @@ async def queue_reminder(meeting_id: int, *, only_unanswered: bool = True) -> in
         if current_answer(i, sequence) != "declined"
         and (not only_unanswered or current_answer(i, sequence) == "needs_action")
     ]
-    day = dt.datetime.now(dt.UTC).date().isoformat()
-    return await _queue_request(data, targets, kind="reminder", key=day)
+    day = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date().isoformat()
+    return await _queue_request(data, targets, kind="reminder", key=key or day)
 
 
 # -- cancellations ------------------------------------------------------------------------------

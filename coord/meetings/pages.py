@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from coord.accounts.access import Scope
+from coord.actions.carry import open_items_for
 from coord.core.errors import Conflict, CoordError, Forbidden, NotFound, ValidationFailed
 from coord.meetings import agenda, attendance, invitees, minutes, printing, service
 from coord.web.forms import department_context, form_data, page, redirect
@@ -89,7 +90,7 @@ class MeetingPages(Controller):
                     answers=invitees.ANSWERS, roles=invitees.ROLES, quorum=state["quorum"],
                     contacts=await service.contact_choices(access, department["id"]),
                     measures=await agenda.measure_choices(), values=values, errors=errors,
-                    lead_days=service.CONVOCATION_LEAD.days)
+                    lead_days=service.CONVOCATION_LEAD.days, open_actions=await open_items_for(meeting))
 
     @get("/{meeting_id:int}", name="meetings.detail")
     async def detail(self, access: Scope, code: str, meeting_id: int) -> Template:

@@ -23,9 +23,10 @@ from piccolo.engine.postgres import PostgresEngine
 
 from coord.core.db import PooledSQLiteEngine, current_engine, engine_for, prepare_sqlite, use_engine
 from coord.core.settings import Settings, get_settings, use_settings
-from coord.mail.dispatcher import OutboxDispatcher
 from coord.mail.sink import SmtpSink
 from coord.mail.smtp import SmtpSettings
+from coord.scheduling.config import cycle_config
+from coord.scheduling.scheduler import CoordScheduler
 from coord.web.auth import AuthMiddleware, provide_scope
 from coord.web.errors import EXCEPTION_HANDLERS
 from coord.web.hygiene import reject_nul_bytes
@@ -67,7 +68,7 @@ def create_app(
 
     @asynccontextmanager
     async def mail(app: Litestar) -> AsyncIterator[None]:
-        """Demo mode captures mail on loopback; otherwise the outbox is delivered in the background."""
+        """Demo mode captures mail on loopback; the scheduler delivers the outbox and runs the reminders."""
         sink = None
         if app.state.demo:
             sink = SmtpSink(host="127.0.0.1", port=settings.smtp_port)
@@ -77,20 +78,23 @@ def create_app(
                 logger.warning("demo SMTP sink could not start on port %s: %s", settings.smtp_port, exc)
                 sink = None
             app.state.mail_sink = sink
-        dispatcher = (
-            OutboxDispatcher(
-                interval=5.0 if app.state.demo else 30.0, smtp_settings=SmtpSettings.from_settings(settings)
+        # One scheduler owns the outbox delivery and the reminder ticks (coord.scheduling.scheduler);
+        # web instances of a deployment with a separate `coord worker` run with scheduler_enabled=false.
+        scheduler = None
+        if settings.scheduler_enabled:
+            cycle = cycle_config(settings)
+            scheduler = CoordScheduler(
+                smtp_settings=SmtpSettings.from_settings(settings),
+                outbox_seconds=5.0 if app.state.demo else float(cycle.outbox_seconds),
+                tick_seconds=60.0 * cycle.tick_minutes,
             )
-            if settings.scheduler_enabled
-            else None
-        )
-        if dispatcher:
-            dispatcher.start()
+            scheduler.start()
+        app.state.scheduler = scheduler
         try:
             yield
         finally:
-            if dispatcher:
-                await dispatcher.stop()
+            if scheduler:
+                await scheduler.stop()
             if sink:
                 sink.stop()
 

@@ -53,11 +53,19 @@ def _seed_herault(api: Any) -> dict[str, Any]:
         json={"organisation": org["id"], "role": "procureur", "signer_name": MARK},
     ).json()
     feed = api.post("/api/feeds", json={"kind": "committee", "target_id": committee["id"]}).json()
+    action = api.post(
+        "/api/actions",
+        json={"title": f"Action {MARK}", "description": MARK, "owner_contact": contact["id"], "meeting": meeting["id"]},
+    ).json()
+    assert "id" in action, action
+    unavailable = api.post("/api/departments/34/cycle/unavailable-dates", json={"date": "2026-10-19", "reason": MARK})
+    assert unavailable.status_code == 201, unavailable.text
     for record in (org, contact, committee, member, pilot, meeting, agenda_item, decision, invitation, feed):
         assert "id" in record, record
     assert "id" in convention and "id" in signatory, (convention, signatory)
     return {
         "feed_id": feed["id"],
+        "action_id": action["id"],
         "number": 1,
         "token": "jeton-inconnu",
         "meeting_id": meeting["id"],

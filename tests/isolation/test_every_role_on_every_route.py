@@ -16,7 +16,7 @@ from tests.isolation.test_department_isolation import MARK, _fill, _routes, _see
 
 REFUSED = (400, 401, 403, 404, 405, 422)
 # Routes a local coordinator may write to: the action items they follow.
-COORDINATOR_WRITES = ("/api/actions", "/d/34/actions", "/d/{code}/actions")
+COORDINATOR_WRITES = "/actions"
 PUBLIC_PREFIXES = ("/r/",)
 
 
@@ -77,7 +77,7 @@ def test_a_local_coordinator_changes_only_action_items(app, client, web, make_us
     web.login(coordinator.email)
     before = len(_audit_entities())
     for method, template, path, response in _walk(app, client, web, coordinator.token, ids, writes_only=True):
-        if path.startswith(PUBLIC_PREFIXES) or template.startswith(COORDINATOR_WRITES):
+        if path.startswith(PUBLIC_PREFIXES) or COORDINATOR_WRITES in template:
             continue
         assert response.status_code in REFUSED, f"coordinator {method} {path} answered {response.status_code}"
     changed = {entity for entity, _action in _audit_entities()[before:]}

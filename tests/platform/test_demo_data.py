@@ -36,16 +36,16 @@ def test_the_herault_prefecture_agent_finds_meetings_partners_and_the_convention
     assert "signée" in detail.lower() or "signé" in detail.lower()
 
 
-def test_every_demo_account_logs_in_and_reaches_its_home(db, new_web):
+def test_every_demo_account_logs_in_and_reaches_its_home(db, web):
     from coord.demo import DEMO_USERS
 
     password = _load_demo()
     for email, _name, role, department in DEMO_USERS:
-        browser = new_web()
-        browser.login(email, password)
-        home = browser.get("/d/" + department if department else "/departements")
+        web.http.cookies.clear()  # a fresh browser for each account
+        web.login(email, password)
+        home = web.get("/d/" + department if department else "/departements")
         assert home.status_code == 200, (email, role)
-    national = new_web()
-    national.login("national@demo.coord.fr", password)
-    coverage = national.get("/conventions/couverture")
+    web.http.cookies.clear()
+    web.login("national@demo.coord.fr", password)
+    coverage = web.get("/conventions/couverture")
     assert coverage.status_code == 200 and "Hérault" in coverage.text

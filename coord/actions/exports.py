@@ -1,0 +1,76 @@
+"""The filtered list of action items as CSV and XLSX: the same rows and columns in both, in the
+form prefectures paste into their reports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+HEADERS = [
+    "N°", "Titre", "Statut", "Échéance", "En retard", "Organisation responsable", "Contact", "Instance",
+    "Réunion d'origine", "Mesure du plan", "Priorité", "Avancement (%)", "Étiquettes", "Créée le", "Faite le",
+]
+# A formula-looking cell would run in the spreadsheet of whoever opens the export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _day(value: dt.date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def rows(items: list[dict[str, Any]]) -> list[list[Any]]:
+    return [
+        [
+            item["id"],
+            _safe(item["title"]),
+            item["status_label"],
+            _day(item["due_on"]),
+            "oui" if item["overdue"] else "non",
+            _safe(item["owner_organisation_name"]),
+            _safe(item["owner_name"]),
+            _safe(item["committee_name"]),
+            _safe(item["meeting_title"]),
+            item["measure_label"],
+            item["priority"],
+            item["progress"],
+            _safe(", ".join(item["tags"])),
+            _day(item["created_on"]),
+            _day(item["done_on"]),
+        ]
+        for item in items
+    ]
+
+
+def to_csv(items: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    writer.writerows(rows(items))
+    return "\ufeff" + out.getvalue()  # the BOM makes French Excel read UTF-8
+
+
+def to_xlsx(items: list[dict[str, Any]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Actions"
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows(items):
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(HEADERS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(60, len(header) + 4))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

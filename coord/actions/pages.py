@@ -1,0 +1,223 @@
+"""Pages of action items: the list and board of a département, an item and its timeline, creation
+(standalone or from a meeting's decisions), exports, and the national view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Template
+
+from coord.accounts.access import Scope
+from coord.accounts.roles import Permission
+from coord.actions import board, exports, partner, service, transitions
+from coord.actions.tables import ActionItem
+from coord.committees.tables import Committee
+from coord.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from coord.meetings.tables import Decision, Meeting
+from coord.partners.tables import Contact, Organisation
+from coord.plans.tables import Measure
+from coord.web.forms import department_context, form_data, page, redirect
+from coord.web.pagination import PageRequest
+
+SORT_LABELS = {"echeance": "Échéance la plus proche", "-echeance": "Échéance la plus lointaine",
+               "-creation": "Les plus récentes", "creation": "Les plus anciennes", "titre": "Intitulé",
+               "statut": "Statut"}
+
+
+async def _choices(department_id: int) -> dict[str, dict[str, str]]:
+    organisations = await Organisation.select(Organisation.id, Organisation.name).where(
+        Organisation.department == department_id).order_by(Organisation.name)
+    contacts = await Contact.select(Contact.id, Contact.first_name, Contact.last_name,
+                                    Contact.organisation.name.as_alias("org")).where(
+        (Contact.department == department_id) & Contact.active.eq(True)).order_by(Contact.last_name)
+    committees = await Committee.select(Committee.id, Committee.name).where(
+        Committee.department == department_id).order_by(Committee.name)
+    measures = await Measure.select(Measure.id, Measure.number, Measure.plan.code.as_alias("plan")).order_by(
+        Measure.plan.code).order_by(Measure.number)
+    return {
+        "organisations": {str(o["id"]): o["name"] for o in organisations},
+        "contacts": {str(c["id"]): f"{c['first_name']} {c['last_name']} ({c['org']})" for c in contacts},
+        "committees": {str(c["id"]): c["name"] for c in committees},
+        "measures": {str(m["id"]): f"{m['plan']} – mesure {m['number']}" for m in measures},
+    }
+
+
+async def _item_in(access: Scope, department: dict[str, Any], item_id: int) -> dict[str, Any]:
+    item = await service.get_item(access, item_id)
+    if item["department"] != department["code"]:
+        raise NotFound()
+    return item
+
+
+def _filters(request: Request, department: dict[str, Any]) -> board.Filters:
+    params = {k: v for k, v in request.query_params.items() if k != "department"}
+    try:
+        return board.Filters.parse({**params, "department": department["code"]})
+    except ValidationFailed:  # a stale or forged filter shows everything rather than an error page
+        return board.Filters(department=department["code"])
+
+
+class ActionPages(Controller):
+    path = "/d/{code:str}/actions"
+
+    @get("/")
+    async def list(self, access: Scope, code: str, request: Request) -> Template:
+        department = await access.department(code)
+        filters = _filters(request, department)
+        view = "tableau" if request.query_params.get("vue") == "tableau" else "liste"
+        pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
+        items, total = await board.list_items(access, pager, filters)
+        columns = await board.board(access, filters) if view == "tableau" else {}
+        counts = (await board.counts_by_department(access)).get(department["id"], {"total": 0, "overdue": 0})
+        choices = await _choices(department["id"])
+        return page(
+            "actions/list.html",
+            **department_context(access, department, "actions"),
+            items=items, total=total, pager=pager, view=view, columns=columns,
+            counts={**counts, "open": sum(counts.get(s, 0) for s in transitions.OPEN)},
+            filters={**filters.query_params(), **({"vue": "tableau"} if view == "tableau" else {})},
+            statuses=transitions.STATUSES, sorts=SORT_LABELS,
+            organisations=choices["organisations"], committees=choices["committees"],
+        )
+
+    @get("/export.csv")
+    async def export_csv(self, access: Scope, code: str, request: Request) -> Response:
+        department = await access.department(code)
+        items, _ = await board.list_items(access, None, _filters(request, department))
+        return Response(exports.to_csv(items), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="actions-{department["code"]}.csv"'})
+
+    @get("/export.xlsx")
+    async def export_xlsx(self, access: Scope, code: str, request: Request) -> Response:
+        department = await access.department(code)
+        items, _ = await board.list_items(access, None, _filters(request, department))
+        return Response(
+            exports.to_xlsx(items),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="actions-{department["code"]}.xlsx"'},
+        )
+
+    async def _form(self, access: Scope, department: dict[str, Any], values: dict[str, Any],
+                    errors: dict[str, str], status: int = 200) -> Template:
+        return page("actions/form.html", status=status, **department_context(access, department, "actions"),
+                    values=values, errors=errors, priorities=transitions.PRIORITIES,
+                    **await _choices(department["id"]))
+
+    @get("/nouvelle")
+    async def new(self, access: Scope, code: str) -> Template:
+        department = await access.department(code)
+        access.require(Permission.TRACK_ACTIONS, department["id"])
+        return await self._form(access, department, {"priority": "normale"}, {})
+
+    @post("/nouvelle")
+    async def create(self, access: Scope, code: str, request: Request) -> Response:
+        department = await access.department(code)
+        data = await form_data(request)
+        try:
+            item = await service.create_item(access, {**data, "department": department["code"]})
+        except ValidationFailed as exc:
+            return await self._form(access, department, data, exc.errors, status=422)
+        return redirect(request, f"/d/{department['code']}/actions/{item['id']}", "Action créée.")
+
+    async def _detail(self, access: Scope, department: dict[str, Any], item: dict[str, Any], *,
+                      values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                      link: str | None = None, status: int = 200) -> Template:
+        choices = {k: v for k, v in transitions.STATUSES.items()
+                   if not transitions.refusal(item["status"], k, reopen=False)}
+        reopen = {k: transitions.STATUSES[k] for k in sorted(transitions.REOPEN_TO)}
+        return page("actions/detail.html", status=status, **department_context(access, department, "actions"),
+                    item=item, timeline=await service.history(access, item["id"]), choices=choices,
+                    reopen_choices=reopen, values=values or {}, errors=errors or {}, link=link)
+
+    @get("/{action_id:int}")
+    async def detail(self, access: Scope, code: str, action_id: int) -> Template:
+        department = await access.department(code)
+        return await self._detail(access, department, await _item_in(access, department, action_id))
+
+    async def _change(self, access: Scope, code: str, action_id: int, request: Request, what: str) -> Response:
+        department = await access.department(code)
+        item = await _item_in(access, department, action_id)
+        data = await form_data(request)
+        try:
+            if what == "statut":
+                await service.transition(access, action_id, data)
+                message = "Statut mis à jour."
+            else:
+                await service.comment(access, action_id, data)
+                message = "Commentaire ajouté."
+        except ValidationFailed as exc:
+            return await self._detail(access, department, item, values=data, errors=exc.errors, status=422)
+        except Conflict as exc:
+            fresh = await _item_in(access, department, action_id)
+            return await self._detail(access, department, fresh, errors={"form": exc.message}, status=409)
+        return redirect(request, f"/d/{department['code']}/actions/{action_id}", message)
+
+    @post("/{action_id:int}/statut")
+    async def change_status(self, access: Scope, code: str, action_id: int, request: Request) -> Response:
+        return await self._change(access, code, action_id, request, "statut")
+
+    @post("/{action_id:int}/commentaire")
+    async def add_comment(self, access: Scope, code: str, action_id: int, request: Request) -> Response:
+        return await self._change(access, code, action_id, request, "commentaire")
+
+    @post("/{action_id:int}/lien")
+    async def link(self, access: Scope, code: str, action_id: int) -> Template:
+        department = await access.department(code)
+        item = await _item_in(access, department, action_id)
+        try:
+            issued = await partner.issue_link(access, action_id)
+        except ValidationFailed as exc:
+            return await self._detail(access, department, item, errors=exc.errors, status=422)
+        return await self._detail(access, department, item, link=issued["url"])
+
+
+class DecisionActionPages(Controller):
+    """From the minutes: one action per chosen decision, in one step."""
+
+    path = "/d/{code:str}/reunions/{meeting_id:int}/actions"
+
+    async def _form(self, access: Scope, department: dict[str, Any], meeting: dict[str, Any],
+                    values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Template:
+        decisions = await Decision.select().where(Decision.meeting == meeting["id"]).order_by(Decision.position)
+        taken = await ActionItem.select(ActionItem.decision).where(
+            ActionItem.decision.is_in([d["id"] for d in decisions] or [0]))
+        return page("actions/from_decisions.html", status=status,
+                    **department_context(access, department, "actions"), meeting=meeting, decisions=decisions,
+                    taken={t["decision"] for t in taken}, values=values, errors=errors,
+                    **await _choices(department["id"]))
+
+    async def _meeting(self, access: Scope, code: str, meeting_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        department = await access.department(code)
+        meeting = await access.get(Meeting, meeting_id)
+        if meeting["department"] != department["id"]:
+            raise NotFound()
+        if not access.may(Permission.TRACK_ACTIONS, department["id"]):
+            raise Forbidden()
+        return department, meeting
+
+    @get("/")
+    async def form(self, access: Scope, code: str, meeting_id: int) -> Template:
+        department, meeting = await self._meeting(access, code, meeting_id)
+        return await self._form(access, department, meeting, {}, {})
+
+    @post("/")
+    async def create(self, access: Scope, code: str, meeting_id: int, request: Request) -> Response:
+        department, meeting = await self._meeting(access, code, meeting_id)
+        form = await request.form()
+        data = {k: v for k, v in form.items() if k not in {"_csrf_token", "decisions"}}
+        data["decisions"] = form.getall("decisions") if "decisions" in form else []
+        try:
+            created = await service.create_from_decisions(access, meeting_id, data)
+        except ValidationFailed as exc:
+            return await self._form(access, department, meeting, data, exc.errors, status=422)
+        return redirect(request, f"/d/{department['code']}/actions?committee={meeting['committee']}",
+                        f"{len(created)} action(s) créée(s) à partir des décisions.")
+
+
+@get("/actions")
+async def national_view(access: Scope) -> Template:
+    return page("actions/national.html", data=await board.national(access), section="actions")
+
+
+PAGE_ROUTES: list[Any] = [ActionPages, DecisionActionPages, national_view]

@@ -1,0 +1,171 @@
+"""Partners update the items they own without an account: a signed, expiring, revocable link per
+item, handed out in a weekly digest mail; the link reaches that item's status, progress and
+comments, nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Template
+
+from coord.accounts.access import SYSTEM, Principal, Scope
+from coord.accounts.roles import Permission, Role
+from coord.actions import service, transitions
+from coord.actions.tables import ActionItem
+from coord.core.db import transaction
+from coord.core.errors import Conflict, ValidationFailed
+from coord.core.settings import current_settings
+from coord.links import service as links
+from coord.mail import outbox
+from coord.mail.tables import OutboxMessage
+from coord.web.forms import form_data, page
+
+LINK_PURPOSE = "action"
+LINK_VALIDITY = dt.timedelta(days=30)
+DIGEST_HORIZON = dt.timedelta(days=14)
+
+
+def link_url(token: str) -> str:
+    return f"{current_settings().base_url}/r/action/{token}"
+
+
+async def issue_link(scope: Scope, item_id: int, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """A new link for the item's owner contact (staff hand it out by hand, or the digest does)."""
+    row = await scope.get(ActionItem, item_id, *service.ITEM_COLUMNS)
+    scope.require(Permission.TRACK_ACTIONS, row["department"])
+    if not row["owner_contact"]:
+        raise ValidationFailed({"owner_contact": "Désignez d'abord un contact responsable de l'action."})
+    now = now or dt.datetime.now(dt.UTC)
+    async with transaction():
+        token = await links.issue(LINK_PURPOSE, item_id, department_id=row["department"],
+                                  contact_id=row["owner_contact"], valid_for=LINK_VALIDITY, now=now)
+    return {"url": link_url(token), "expires_at": now + LINK_VALIDITY}
+
+
+async def revoke_links(scope: Scope, item_id: int) -> int:
+    row = await scope.get(ActionItem, item_id, ActionItem.id, ActionItem.department)
+    scope.require(Permission.TRACK_ACTIONS, row["department"])
+    return await links.revoke(LINK_PURPOSE, item_id)
+
+
+def partner_principal(row: dict[str, Any]) -> Principal:
+    name = f"{row.get('owner_name') or row.get('owner_email') or 'partenaire'} (lien partenaire)"
+    return Principal(user_id=None, email=name, full_name=name, role=Role.OBSERVER, department_id=row["department"])
+
+
+# -- the weekly digest -----------------------------------------------------------------------------
+
+
+def _week_key(contact_id: int, today: dt.date) -> str:
+    year, week, _ = today.isocalendar()
+    return f"action-digest:{contact_id}:{year}-W{week:02d}"
+
+
+async def queue_owner_digests(now: dt.datetime) -> int:
+    """One mail per owner contact and ISO week listing their open items due within two weeks or
+    overdue, each with its link. Reads only open items up to the horizon (indexed on status and
+    due date), so the cost follows what is due, not the history. Returns how many were queued."""
+    from coord.meetings.notify import render
+
+    horizon = (now + DIGEST_HORIZON).date()
+    rows = await ActionItem.select(*service.ITEM_COLUMNS).where(
+        ActionItem.status.is_in(list(transitions.OPEN))
+        & (ActionItem.due_on <= horizon)
+        & ActionItem.owner_contact.is_not_null()
+    ).order_by(ActionItem.due_on)
+    by_contact: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_contact.setdefault(row["owner_contact"], []).append(row)
+    queued = 0
+    for contact_id, owned in by_contact.items():
+        today = service.local_today(owned[0]["timezone"], now)
+        key = _week_key(contact_id, today)
+        if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == key):
+            continue
+        async with transaction():
+            items = []
+            for row in owned:
+                token = await links.issue(LINK_PURPOSE, row["id"], department_id=row["department"],
+                                          contact_id=contact_id, valid_for=LINK_VALIDITY, now=now)
+                items.append({**service.item_out(row, today), "url": link_url(token)})
+            first = items[0]
+            overdue = sum(1 for i in items if i["overdue"])
+            context = {"name": first["owner_name"], "items": items, "overdue": overdue, "today": today,
+                       "validity_days": LINK_VALIDITY.days}
+            queued += await outbox.queue(
+                dedupe_key=key,
+                kind="action_digest",
+                to_email=first["owner_email"],
+                to_name=first["owner_name"],
+                subject=f"Vos actions de coordination TEH : {len(items)} à suivre"
+                + (f", dont {overdue} en retard" if overdue else ""),
+                text=render("mails/action_digest.txt", **context),
+                html=render("mails/action_digest.html", **context),
+                department_id=owned[0]["department"],
+                entity="action_item",
+                entity_id=first["id"],
+            )
+    return queued
+
+
+# -- the partner's page --------------------------------------------------------------------------
+
+
+async def _resolve(token: str) -> dict[str, Any]:
+    link = await links.resolve(token, LINK_PURPOSE)
+    row = await ActionItem.select(*service.ITEM_COLUMNS).where(ActionItem.id == link.target_id).first()
+    if row is None or row["department"] != link.department_id:
+        raise links.LinkInvalid("Cette action n'existe plus.")
+    return row
+
+
+async def _view(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    item = service.item_out(row)
+    timeline = await service.history(Scope(SYSTEM), row["id"])
+    choices = {k: v for k, v in transitions.STATUSES.items() if not transitions.refusal(row["status"], k, reopen=False)}
+    return {"item": item, "timeline": timeline, "choices": choices, "values": {}, "errors": {}, "done": None,
+            **extra}
+
+
+def _invalid(exc: links.LinkInvalid) -> Template:
+    return page("error.html", status=403, title="Lien non valide", detail=exc.message)
+
+
+@get("/r/action/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
+async def action_page(token: str) -> Template:
+    """Shows the item and the form; never changes anything (mail scanners open links)."""
+    try:
+        row = await _resolve(token)
+    except links.LinkInvalid as exc:
+        return _invalid(exc)
+    return page("actions/partner.html", **await _view(row))
+
+
+@post("/r/action/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
+async def action_update(token: str, request: Request) -> Template:
+    try:
+        row = await _resolve(token)
+    except links.LinkInvalid as exc:
+        return _invalid(exc)
+    data = await form_data(request)
+    actor = partner_principal(service.item_out(row))
+    try:
+        if data.get("status") and data.get("status") != row["status"]:
+            await service.apply_transition(actor, row, {k: data.get(k) for k in ("status", "comment", "progress")})
+        elif data.get("progress") not in (None, "") and str(data.get("progress")) != str(row["progress"]):
+            await service.apply_progress(actor, row, data.get("progress"), data.get("comment"))
+        elif (data.get("comment") or "").strip():
+            await service.add_comment(actor, row, data.get("comment"))
+        else:
+            raise ValidationFailed({"comment": "Choisissez un nouveau statut ou écrivez un commentaire."})
+    except ValidationFailed as exc:
+        return page("actions/partner.html", status=422, **await _view(row, values=data, errors=exc.errors))
+    except Conflict as exc:
+        return page("actions/partner.html", status=409, **await _view(row, values=data, errors={"form": exc.message}))
+    fresh = await _resolve(token)
+    return page("actions/partner.html", **await _view(fresh, done=True))
+
+
+PUBLIC_ROUTES: list[Any] = [action_page, action_update]
