@@ -9,6 +9,7 @@ from litestar.params import Parameter
 
 from coord.accounts.access import Scope
 from coord.actions import board, exports, partner, service
+from coord.actions import feed as _feed  # noqa: F401 (registers the due dates in the calendar feeds)
 from coord.actions.schemas import (
     ActionIn,
     ActionOut,

@@ -147,14 +147,17 @@ async def board(scope: Scope, filters: Filters, per_column: int = 100) -> dict[s
     return columns
 
 
-async def counts_by_department(scope: Scope) -> dict[int, dict[str, int]]:
-    """{department id: {status: n, "overdue": n, "total": n}} for every visible département."""
-    rows = await scope.select(
-        ActionItem, ActionItem.department, ActionItem.status, Count(ActionItem.id, alias="n")
-    ).group_by(ActionItem.department, ActionItem.status)
-    overdue = await scope.select(ActionItem, ActionItem.department, Count(ActionItem.id, alias="n")).where(
+async def counts_by_department(scope: Scope, department_id: int | None = None) -> dict[int, dict[str, int]]:
+    """{department id: {status: n, "overdue": n, "total": n}} for every visible département, or one."""
+    rows = scope.select(ActionItem, ActionItem.department, ActionItem.status, Count(ActionItem.id, alias="n"))
+    overdue = scope.select(ActionItem, ActionItem.department, Count(ActionItem.id, alias="n")).where(
         ActionItem.status.is_in(list(transitions.OPEN)) & (ActionItem.due_on < local_today("Europe/Paris"))
-    ).group_by(ActionItem.department)
+    )
+    if department_id is not None:
+        rows = rows.where(ActionItem.department == department_id)
+        overdue = overdue.where(ActionItem.department == department_id)
+    rows = await rows.group_by(ActionItem.department, ActionItem.status)
+    overdue = await overdue.group_by(ActionItem.department)
     result: dict[int, dict[str, int]] = {}
     for row in rows:
         entry = result.setdefault(row["department"], {"total": 0, "overdue": 0})

@@ -69,7 +69,8 @@ class ActionPages(Controller):
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
         items, total = await board.list_items(access, pager, filters)
         columns = await board.board(access, filters) if view == "tableau" else {}
-        counts = (await board.counts_by_department(access)).get(department["id"], {"total": 0, "overdue": 0})
+        by_department = await board.counts_by_department(access, department["id"])
+        counts = by_department.get(department["id"], {"total": 0, "overdue": 0})
         choices = await _choices(department["id"])
         return page(
             "actions/list.html",

@@ -34,6 +34,12 @@ PAGES = [
     "/api/committees?department=34",
     "/d/34/conventions",
     "/conventions/couverture",
+    "/d/34/actions",
+    "/d/34/actions?vue=tableau",
+    "/api/actions?department=34",
+    "/actions",
+    "/d/34/cycle",
+    "/cycle",
 ]
 PASSWORD = "Banc-d-essai-2026"  # noqa: S105 (a throwaway account in a throwaway database)
 
@@ -164,8 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     routes, peak = serve_and_load(url, concurrency=args.concurrency, seconds=args.seconds)
     extra: dict[str, Any] = {"generation_seconds": generation}
     # In-process figures run after the server has stopped, so they do not compete with it.
+    extra.update(measures.mail_fan_out(url))  # first: the ticks below queue mails of their own
     extra.update(measures.history_comparison(url_1y, url))
-    extra.update(measures.mail_fan_out(url))
     for measurement in EXTRA_MEASUREMENTS:
         extra.update(measurement(url, args.scale))
     report = {

@@ -218,6 +218,11 @@ def _feed_todo(todo: CalendarTodo, now: datetime) -> icalendar.Todo:
         vtodo.add("url", url)
     if description:
         vtodo.add("description", description)
+    if todo.start is not None and todo.start < todo.due:
+        vtodo.add("dtstart", todo.start)  # some validators (libical) expect one on a VTODO
+    if todo.organizer is not None:
+        vtodo.add("organizer", _address(todo.organizer))
+    vtodo.add("priority", max(0, min(9, todo.priority)))
     vtodo.add("due", todo.due)  # a date: written as DUE;VALUE=DATE
     vtodo.add("status", todo.status)
     return vtodo

@@ -55,3 +55,6 @@ class CalendarTodo:
     due: date
     url: str = ""
     status: str = "NEEDS-ACTION"  # NEEDS-ACTION | COMPLETED | IN-PROCESS | CANCELLED
+    start: date | None = None  # DTSTART (creation); written only when before `due`, as RFC 5545 asks
+    organizer: Person | None = None  # iTIP PUBLISH wants one (libical checks it)
+    priority: int = 0  # 1 (highest) to 9 (lowest); 0: undefined
