@@ -315,6 +315,7 @@ async def _meetings(scope: Scope) -> None:
         "Désigner un référent traite dans chaque commissariat et brigade du département.",
     ):
         await minutes.add_decision(scope, past["id"], {"text": text})
+    await _actions(scope, past["id"], today)
     upcoming = today + dt.timedelta(days=30)
     while upcoming.weekday() >= 5:
         upcoming += dt.timedelta(days=1)
@@ -331,3 +332,33 @@ async def _meetings(scope: Scope) -> None:
             "video_url": "https://webconf.numerique.gouv.fr/coord-demo-34",
         },
     )
+
+
+async def _actions(scope: Scope, meeting_id: int, today: dt.date) -> None:
+    """The held meeting's decisions as action items: one in progress, one overdue, one done."""
+    from coord.actions import service as actions
+    from coord.actions.tables import ActionItem
+    from coord.meetings.tables import Decision
+    from coord.partners.tables import Contact, Organisation
+
+    async def owner(kind: str) -> int | None:
+        row = await Contact.select(Contact.id).where(
+            Contact.organisation.is_in(Organisation.select(Organisation.id).where(
+                (Organisation.kind == kind) & (Organisation.department.code == "34")))
+        ).first()
+        return row["id"] if row else None
+
+    decisions = await Decision.select().where(Decision.meeting == meeting_id).order_by(Decision.position)
+    plan = [("ddets", 60, "en_cours"), ("prefecture", 20, None), ("police", 45, "fait")]
+    for decision, (kind, days, status) in zip(decisions, plan, strict=False):
+        [item] = await actions.create_from_decisions(
+            scope, meeting_id, {"decisions": [decision["id"]], "owner_contact": await owner(kind),
+                                "due_on": (today + dt.timedelta(days=days)).isoformat()},
+        )
+        if status:
+            await actions.transition(scope, item["id"], {"status": status, "comment": "Point fait en séance."})
+    # One item decided at the meeting five weeks ago and already late, as happens.
+    late = await ActionItem.select(ActionItem.id).where(ActionItem.status == "a_faire").first()
+    if late:
+        await ActionItem.update({ActionItem.created_on: today - dt.timedelta(days=35),
+                                 ActionItem.due_on: today - dt.timedelta(days=5)}).where(ActionItem.id == late["id"])

@@ -24,6 +24,8 @@ def test_the_herault_prefecture_agent_finds_meetings_partners_and_the_convention
         ("/d/34/reunions", "Réunion"),
         ("/d/34/conventions", "protection des mineurs"),
         ("/journal", "Convention"),
+        ("/d/34/actions", "dont 2 ouvertes et <strong>1 en retard</strong>"),
+        ("/d/34/cycle", "Cycle"),
     ):
         page = web.get(path)
         assert page.status_code == 200, path
