@@ -181,14 +181,21 @@ async def counts_by_measure(scope: Scope) -> list[dict[str, Any]]:
         ActionItem.measure, ActionItem.measure.number, ActionItem.measure.title, ActionItem.measure.plan.code,
         ActionItem.status,
     )
+    overdue = await scope.select(ActionItem, ActionItem.measure, Count(ActionItem.id, alias="n")).where(
+        ActionItem.measure.is_not_null() & ActionItem.status.is_in(list(transitions.OPEN))
+        & (ActionItem.due_on < local_today("Europe/Paris"))
+    ).group_by(ActionItem.measure)
+    late = {row["measure"]: row["n"] for row in overdue}
     measures: dict[int, dict[str, Any]] = {}
     for row in rows:
         entry = measures.setdefault(
             row["measure"],
             {"measure": row["measure"], "label": f"{row['plan']} – mesure {row['number']}", "title": row["title"],
-             "total": 0, "done": 0, "open": 0},
+             "total": 0, "done": 0, "open": 0, "overdue": late.get(row["measure"], 0),
+             "by_status": dict.fromkeys(transitions.STATUSES, 0)},
         )
         entry["total"] += row["n"]
+        entry["by_status"][row["status"]] = entry["by_status"].get(row["status"], 0) + row["n"]
         entry["done"] += row["n"] if row["status"] == "fait" else 0
         entry["open"] += row["n"] if row["status"] in transitions.OPEN else 0
     return sorted(measures.values(), key=lambda m: m["label"])
@@ -210,8 +217,9 @@ async def national(scope: Scope) -> dict[str, Any]:
             "code": department["code"], "name": department["name"], "total": entry["total"],
             "open": sum(entry.get(s, 0) for s in transitions.OPEN), "done": entry.get("fait", 0),
             "overdue": entry["overdue"], "progress": progress(entry),
+            "by_status": {status: entry.get(status, 0) for status in transitions.STATUSES},
         })
     measures = await counts_by_measure(scope)
     for measure in measures:
-        measure["progress"] = round(100 * measure["done"] / measure["total"]) if measure["total"] else 0
+        measure["progress"] = progress({"total": measure["total"], **measure["by_status"]})
     return {"departments": rows, "measures": measures}

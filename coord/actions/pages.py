@@ -50,6 +50,14 @@ async def _item_in(access: Scope, department: dict[str, Any], item_id: int) -> d
     return item
 
 
+def _form_values(item: dict[str, Any]) -> dict[str, str]:
+    """An item as the edit form shows it (every value a string, none for an empty choice)."""
+    values = {k: "" if item[k] is None else str(item[k]) for k in (
+        "title", "description", "owner_organisation", "owner_contact", "due_on", "committee", "measure",
+        "priority", "progress", "version")}
+    return {**values, "tags": ", ".join(item["tags"])}
+
+
 def _filters(request: Request, department: dict[str, Any]) -> board.Filters:
     params = {k: v for k, v in request.query_params.items() if k != "department"}
     try:
@@ -79,7 +87,7 @@ class ActionPages(Controller):
             counts={**counts, "open": sum(counts.get(s, 0) for s in transitions.OPEN)},
             filters={**filters.query_params(), **({"vue": "tableau"} if view == "tableau" else {})},
             statuses=transitions.STATUSES, sorts=SORT_LABELS,
-            organisations=choices["organisations"], committees=choices["committees"],
+            organisations=choices["organisations"], committees=choices["committees"], measures=choices["measures"],
         )
 
     @get("/export.csv")
@@ -100,9 +108,9 @@ class ActionPages(Controller):
         )
 
     async def _form(self, access: Scope, department: dict[str, Any], values: dict[str, Any],
-                    errors: dict[str, str], status: int = 200) -> Template:
+                    errors: dict[str, str], status: int = 200, item: dict[str, Any] | None = None) -> Template:
         return page("actions/form.html", status=status, **department_context(access, department, "actions"),
-                    values=values, errors=errors, priorities=transitions.PRIORITIES,
+                    values=values, errors=errors, priorities=transitions.PRIORITIES, item=item,
                     **await _choices(department["id"]))
 
     @get("/nouvelle")
@@ -162,6 +170,28 @@ class ActionPages(Controller):
     async def add_comment(self, access: Scope, code: str, action_id: int, request: Request) -> Response:
         return await self._change(access, code, action_id, request, "commentaire")
 
+    @get("/{action_id:int}/modifier")
+    async def edit(self, access: Scope, code: str, action_id: int) -> Template:
+        department = await access.department(code)
+        item = await _item_in(access, department, action_id)
+        access.require(Permission.TRACK_ACTIONS, department["id"])
+        return await self._form(access, department, _form_values(item), {}, item=item)
+
+    @post("/{action_id:int}/modifier")
+    async def update(self, access: Scope, code: str, action_id: int, request: Request) -> Response:
+        department = await access.department(code)
+        item = await _item_in(access, department, action_id)
+        data = await form_data(request)
+        try:
+            await service.update_item(access, action_id, data)
+        except ValidationFailed as exc:
+            return await self._form(access, department, data, exc.errors, status=422, item=item)
+        except Conflict as exc:
+            fresh = await _item_in(access, department, action_id)
+            return await self._form(access, department, _form_values(fresh), {"form": exc.message}, status=409,
+                                    item=fresh)
+        return redirect(request, f"/d/{department['code']}/actions/{action_id}", "Action modifiée.")
+
     @post("/{action_id:int}/lien")
     async def link(self, access: Scope, code: str, action_id: int) -> Template:
         department = await access.department(code)
@@ -218,7 +248,8 @@ class DecisionActionPages(Controller):
 
 @get("/actions")
 async def national_view(access: Scope) -> Template:
-    return page("actions/national.html", data=await board.national(access), section="actions")
+    return page("actions/national.html", data=await board.national(access), section="actions",
+                statuses=transitions.STATUSES)
 
 
 PAGE_ROUTES: list[Any] = [ActionPages, DecisionActionPages, national_view]

@@ -39,8 +39,14 @@ async def issue_link(scope: Scope, item_id: int, *, now: dt.datetime | None = No
         raise ValidationFailed({"owner_contact": "Désignez d'abord un contact responsable de l'action."})
     now = now or dt.datetime.now(dt.UTC)
     async with transaction():
-        token = await links.issue(LINK_PURPOSE, item_id, department_id=row["department"],
-                                  contact_id=row["owner_contact"], valid_for=LINK_VALIDITY, now=now)
+        token = await links.issue(
+            LINK_PURPOSE,
+            item_id,
+            department_id=row["department"],
+            contact_id=row["owner_contact"],
+            valid_for=LINK_VALIDITY,
+            now=now,
+        )
     return {"url": link_url(token), "expires_at": now + LINK_VALIDITY}
 
 
@@ -63,6 +69,29 @@ def _week_key(contact_id: int, today: dt.date) -> str:
     return f"action-digest:{contact_id}:{year}-W{week:02d}"
 
 
+def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+async def _owners_without_digest(now: dt.datetime, due_condition: Any) -> list[int]:
+    """Owner contacts with something to report this week and no digest queued yet: two indexed
+    queries whatever the number of owners (the tick runs every few minutes)."""
+    owners = (
+        await ActionItem.select(ActionItem.owner_contact, ActionItem.department.timezone.as_alias("timezone"))
+        .where(due_condition)
+        .distinct()
+    )
+    keys = {
+        row["owner_contact"]: _week_key(row["owner_contact"], service.local_today(row["timezone"], now))
+        for row in owners
+    }
+    sent: set[str] = set()
+    for chunk in _chunks(list(keys.values())):
+        rows = await OutboxMessage.select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.is_in(chunk))
+        sent.update(row["dedupe_key"] for row in rows)
+    return [contact for contact, key in keys.items() if key not in sent]
+
+
 async def queue_owner_digests(now: dt.datetime) -> int:
     """One mail per owner contact and ISO week listing their open items due within two weeks or
     overdue, each with its link. Reads only open items up to the horizon (indexed on status and
@@ -70,44 +99,77 @@ async def queue_owner_digests(now: dt.datetime) -> int:
     from coord.meetings.notify import render
 
     horizon = (now + DIGEST_HORIZON).date()
-    rows = await ActionItem.select(*service.ITEM_COLUMNS).where(
+    due_condition = (
         ActionItem.status.is_in(list(transitions.OPEN))
         & (ActionItem.due_on <= horizon)
         & ActionItem.owner_contact.is_not_null()
-    ).order_by(ActionItem.due_on)
+        & ActionItem.owner_contact.active.eq(True)  # a contact who left gets no more mail
+    )
+    waiting = await _owners_without_digest(now, due_condition)
     by_contact: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_contact.setdefault(row["owner_contact"], []).append(row)
+    for chunk in _chunks(waiting):
+        rows = (
+            await ActionItem.select(*service.ITEM_COLUMNS)
+            .where(due_condition & ActionItem.owner_contact.is_in(chunk))
+            .order_by(ActionItem.due_on)
+        )
+        for row in rows:
+            by_contact.setdefault(row["owner_contact"], []).append(row)
     queued = 0
     for contact_id, owned in by_contact.items():
         today = service.local_today(owned[0]["timezone"], now)
         key = _week_key(contact_id, today)
-        if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == key):
-            continue
-        async with transaction():
-            items = []
-            for row in owned:
-                token = await links.issue(LINK_PURPOSE, row["id"], department_id=row["department"],
-                                          contact_id=contact_id, valid_for=LINK_VALIDITY, now=now)
-                items.append({**service.item_out(row, today), "url": link_url(token)})
-            first = items[0]
-            overdue = sum(1 for i in items if i["overdue"])
-            context = {"name": first["owner_name"], "items": items, "overdue": overdue, "today": today,
-                       "validity_days": LINK_VALIDITY.days}
-            queued += await outbox.queue(
-                dedupe_key=key,
-                kind="action_digest",
-                to_email=first["owner_email"],
-                to_name=first["owner_name"],
-                subject=f"Vos actions de coordination TEH : {len(items)} à suivre"
-                + (f", dont {overdue} en retard" if overdue else ""),
-                text=render("mails/action_digest.txt", **context),
-                html=render("mails/action_digest.html", **context),
-                department_id=owned[0]["department"],
-                entity="action_item",
-                entity_id=first["id"],
-            )
+        try:
+            queued += await _queue_digest(contact_id, owned, key, today, now, render)
+        except _AlreadyQueued:
+            continue  # another instance queued it meanwhile; its links were rolled back with ours
     return queued
+
+
+class _AlreadyQueued(Exception):
+    pass
+
+
+async def _queue_digest(
+    contact_id: int, owned: list[dict[str, Any]], key: str, today: dt.date, now: dt.datetime, render: Any
+) -> int:
+    async with transaction():
+        items = []
+        for row in owned:
+            token = await links.issue(
+                LINK_PURPOSE,
+                row["id"],
+                department_id=row["department"],
+                contact_id=contact_id,
+                valid_for=LINK_VALIDITY,
+                now=now,
+            )
+            items.append({**service.item_out(row, today), "url": link_url(token)})
+        first = items[0]
+        overdue = sum(1 for i in items if i["overdue"])
+        context = {
+            "name": first["owner_name"],
+            "items": items,
+            "overdue": overdue,
+            "today": today,
+            "validity_days": LINK_VALIDITY.days,
+        }
+        queued = await outbox.queue(
+            dedupe_key=key,
+            kind="action_digest",
+            to_email=first["owner_email"],
+            to_name=first["owner_name"],
+            subject=f"Vos actions de coordination TEH : {len(items)} à suivre"
+            + (f", dont {overdue} en retard" if overdue else ""),
+            text=render("mails/action_digest.txt", **context),
+            html=render("mails/action_digest.html", **context),
+            department_id=owned[0]["department"],
+            entity="action_item",
+            entity_id=first["id"],
+        )
+        if not queued:
+            raise _AlreadyQueued()
+    return 1
 
 
 # -- the partner's page --------------------------------------------------------------------------
@@ -118,6 +180,9 @@ async def _resolve(token: str) -> dict[str, Any]:
     row = await ActionItem.select(*service.ITEM_COLUMNS).where(ActionItem.id == link.target_id).first()
     if row is None or row["department"] != link.department_id:
         raise links.LinkInvalid("Cette action n'existe plus.")
+    if link.contact_id is not None and link.contact_id != row["owner_contact"]:
+        # Handed to another owner: the former owner's links stop working at once.
+        raise links.LinkInvalid("Cette action a changé de responsable : ce lien n'est plus valable.")
     return row
 
 
@@ -125,8 +190,7 @@ async def _view(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
     item = service.item_out(row)
     timeline = await service.history(Scope(SYSTEM), row["id"])
     choices = {k: v for k, v in transitions.STATUSES.items() if not transitions.refusal(row["status"], k, reopen=False)}
-    return {"item": item, "timeline": timeline, "choices": choices, "values": {}, "errors": {}, "done": None,
-            **extra}
+    return {"item": item, "timeline": timeline, "choices": choices, "values": {}, "errors": {}, "done": None, **extra}
 
 
 def _invalid(exc: links.LinkInvalid) -> Template:

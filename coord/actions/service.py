@@ -116,10 +116,10 @@ async def _values(
 ) -> dict[str, Any]:
     """The checked columns of `data` (only those present when `partial`)."""
     fields = Fields(data, partial=partial)
-    fields.text("title", required=not partial, max_length=300)
+    fields.text("title", required=True, max_length=300)  # when changed, never to an empty title
     fields.text("description", max_length=4000, multiline=True)
-    fields.choice("priority", transitions.PRIORITIES, required=False)
-    fields.integer("progress", minimum=0, maximum=100)
+    fields.choice("priority", transitions.PRIORITIES, required=partial)  # creation defaults to "normale"
+    fields.integer("progress", required=partial, minimum=0, maximum=100)
     due_on = fields.date("due_on")
     committee_id = fields.integer("committee", minimum=1)
     meeting_id = fields.integer("meeting", minimum=1)
@@ -224,10 +224,22 @@ async def update_item(scope: Scope, item_id: int, data: dict[str, Any]) -> dict[
     row = await _locked(scope, item_id, data.get("version"))
     values = await _values(scope, data, department_id=row["department"], created_on=row["created_on"], partial=True)
     changes = {k: v for k, v in values.items() if k != "version" and row.get(k) != v}
-    if "owner_contact" in changes and "owner_organisation" not in values and changes["owner_contact"]:
-        contact = await Contact.select(Contact.organisation).where(Contact.id == changes["owner_contact"]).first()
-        if row["owner_organisation"] and contact["organisation"] != row["owner_organisation"]:
-            raise ValidationFailed({"owner_contact": "Ce contact n'appartient pas à l'organisation responsable."})
+    if "progress" in changes and row["status"] in transitions.CLOSED:
+        raise ValidationFailed({"progress": "L'action est close : rouvrez-la pour changer son avancement."})
+    # The contact and the organisation that own the item after the change must still go together.
+    organisation_id = values["owner_organisation"] if "owner_organisation" in values else row["owner_organisation"]
+    contact_id = values["owner_contact"] if "owner_contact" in values else row["owner_contact"]
+    if ("owner_contact" in changes or "owner_organisation" in changes) and organisation_id and contact_id:
+        contact = await Contact.select(Contact.organisation).where(Contact.id == contact_id).first()
+        if contact is None or contact["organisation"] != organisation_id:
+            field = "owner_contact" if "owner_contact" in changes else "owner_organisation"
+            raise ValidationFailed({field: "Le contact responsable n'appartient pas à cette organisation : "
+                                           "changez aussi le contact."})
+    if ("owner_contact" in changes or "owner_organisation" in changes) and contact_id and not organisation_id:
+        contact = await Contact.select(Contact.organisation).where(Contact.id == contact_id).first()
+        changes["owner_organisation"] = contact["organisation"]  # the contact's own, never none
+        if changes["owner_organisation"] == row["owner_organisation"]:
+            del changes["owner_organisation"]
     if changes:
         await _write(scope.principal, row, changes, event={"kind": "changed", "changes": audit._jsonable(changes)})
     return await get_item(scope, item_id)

@@ -47,6 +47,8 @@ def latin1(text: str) -> str:
 
 async def document_data(scope: Scope, meeting_id: int) -> dict[str, Any]:
     """Everything the three documents show, read through the scope."""
+    from coord.actions.carry import open_items_for  # actions depend on meetings, not the reverse
+
     meeting = await service.get_meeting(scope, meeting_id)
     raw = await service.load(scope, meeting_id)
     department = await scope.select(Department).where(Department.id == raw["department"]).first()
@@ -58,7 +60,7 @@ async def document_data(scope: Scope, meeting_id: int) -> dict[str, Any]:
         person["represented_by_name"] = by_id.get(person["represented_by"], "")
     return {"meeting": meeting, "department": department, "committee": committee, "items": items,
             "invitations": people, "decisions": await minutes.list_decisions(scope, meeting_id),
-            "summary": agenda.summary(items, raw)}
+            "summary": agenda.summary(items, raw), "open_actions": await open_items_for(raw)}
 
 
 class _Pdf(FPDF):
@@ -154,6 +156,13 @@ def _agenda_table(pdf: _Pdf, data: dict[str, Any]) -> None:
     summary = data["summary"]
     pdf.para(f"Durée prévue : {summary['agenda_minutes']} min pour une réunion de {summary['meeting_minutes']} min.",
              size=9)
+    if data.get("open_actions"):  # carried forward from the committee's earlier meetings
+        pdf.ln(3)
+        pdf.heading(f"Suivi des actions ({len(data['open_actions'])} en cours)", size=12)
+        rows = [[a["title"], a["owner_organisation_name"] or "à désigner", a["status_label"],
+                 (a["due_on"].strftime("%d/%m/%Y") if a["due_on"] else "") + (" (en retard)" if a["overdue"] else "")]
+                for a in data["open_actions"]]
+        pdf.grid(["Action", "Responsable", "Statut", "Échéance"], rows, (80, 45, 22, 27))
 
 
 def convocation_pdf(data: dict[str, Any]) -> bytes:

@@ -19,6 +19,7 @@ so the cost follows the number of départements and years shown, not the history
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -186,15 +187,29 @@ def compute_proposal(
 ) -> tuple[dt.datetime, dt.datetime] | None:
     """The date Coord proposes for `slot` (local), or None when the window has no free working day."""
     department = slot.department
+    return _proposal(
+        slot.year,
+        department["timezone"],
+        department["holiday_subdivision"] or None,
+        slot.rule,
+        frozenset(unavailable),
+        frozenset(taken),
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _proposal(
+    year: int,
+    tz: str,
+    subdivision: str | None,
+    rule: Any,
+    unavailable: frozenset[dt.date],
+    taken: frozenset[dt.datetime],
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Pure in its arguments, so remembered: the national table asks it for every département on
+    each request, and it walks the window's days with the public holidays."""
     try:
-        return propose_meeting_date(
-            slot.year,
-            department["timezone"],
-            department["holiday_subdivision"] or None,
-            slot.rule,
-            unavailable=set(unavailable),
-            taken=list(taken),
-        )
+        return propose_meeting_date(year, tz, subdivision, rule, unavailable=unavailable, taken=taken)
     except NoDateAvailable:
         return None
 

@@ -168,7 +168,8 @@ def test_filters_sort_and_counts(api_as):
     national = api_as("national", None).get("/api/actions/national").json()
     herault = next(d for d in national["departments"] if d["code"] == "34")
     assert herault == {"code": "34", "name": herault["name"], "total": 3, "open": 2, "done": 1, "overdue": 1,
-                       "progress": 33}
+                       "progress": 33,
+                       "by_status": {"a_faire": 2, "en_cours": 0, "bloque": 0, "fait": 1, "abandonne": 0}}
 
 
 def test_observers_read_but_cannot_change_and_other_departments_see_nothing(api_as):

@@ -34,6 +34,11 @@ def test_the_next_meeting_lists_the_committee_open_items_in_its_agenda_and_convo
     agenda_page = html.unescape(web.get(f"/d/34/reunions/{following['id']}").text)
     assert "Suivi des actions (1 en cours)" in agenda_page
     assert items[0]["title"] in agenda_page and items[1]["title"] not in agenda_page
+    printable = html.unescape(web.get(f"/d/34/reunions/{following['id']}/imprimer/ordre-du-jour").text)
+    assert "Suivi des actions (1 en cours)" in printable
+    assert items[0]["title"] in printable and items[1]["title"] not in printable
+    pdf = web.get(f"/d/34/reunions/{following['id']}/imprimer/ordre-du-jour.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
     convened = api.post(f"/api/meetings/{following['id']}/convene", json={"version": following["version"]})
     assert convened.status_code in (200, 201), convened.text

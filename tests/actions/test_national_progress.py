@@ -1,0 +1,44 @@
+"""The national coordinator sees, for each département and each plan measure, how many items are in
+each status, how many are late, and the share done."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from tests.actions.support import due
+from tests.conftest import run
+
+
+def test_progress_by_department_and_measure_counts_every_status_and_the_late_ones(api_as, web, make_user):
+    from coord.actions.tables import ActionItem
+    from coord.plans.tables import Measure
+
+    measure = run(Measure.select(Measure.id, Measure.number).where(Measure.number == 22).first())
+    herault, gard = api_as("prefecture", "34"), api_as("prefecture", "30")
+    items = [herault.post("/api/actions", json={"title": t, "measure": measure["id"], "due_on": due(5)}).json()
+             for t in ("Réunir le CDPD", "Installer le comité de pilotage", "Informer le CODAF", "Abandonnée")]
+    herault.post(f"/api/actions/{items[0]['id']}/transition", json={"status": "fait"})
+    herault.post(f"/api/actions/{items[1]['id']}/transition", json={"status": "bloque"})
+    herault.post(f"/api/actions/{items[3]['id']}/transition", json={"status": "abandonne"})
+    late = gard.post("/api/actions", json={"title": "Former", "measure": measure["id"], "due_on": due(5)}).json()
+    run(ActionItem.update({ActionItem.created_on: dt.date(2020, 1, 1), ActionItem.due_on: dt.date(2020, 2, 1)})
+        .where(ActionItem.id == late["id"]))
+
+    national = api_as("national", None)
+    data = national.get("/api/actions/national").json()
+    by_code = {d["code"]: d for d in data["departments"]}
+    assert by_code["34"]["by_status"] == {"a_faire": 1, "en_cours": 0, "bloque": 1, "fait": 1, "abandonne": 1}
+    assert by_code["34"]["progress"] == 33  # one done among the three not abandoned
+    assert by_code["30"]["overdue"] == 1 and by_code["30"]["progress"] == 0
+    [row] = [m for m in data["measures"] if m["measure"] == measure["id"]]
+    assert row["total"] == 5 and row["overdue"] == 1 and row["by_status"]["fait"] == 1 and row["progress"] == 25
+
+    # A département sees only itself, nationally too.
+    own = herault.get("/api/actions/national").json()
+    assert [d["code"] for d in own["departments"]] == ["34"] and own["measures"][0]["total"] == 4
+
+    user = make_user("national", None)
+    web.login(user.email)
+    page = html.unescape(web.get("/actions").text)
+    assert "Bloqué" in page and "33 %" in page and "mesure 22" in page
