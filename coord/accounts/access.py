@@ -65,6 +65,7 @@ def is_department_owned(table: type[Table]) -> bool:
 class Scope:
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
+        self._departments: dict[str, dict[str, Any]] = {}  # a scope lives for one request or command
 
     # -- reading -------------------------------------------------------------------------------
     def _condition(self, table: type[Table]) -> Any | None:
@@ -102,9 +103,12 @@ class Scope:
     async def department(self, code: str) -> dict[str, Any]:
         if not DEPARTMENT_CODE.match(code or ""):
             raise NotFound(f"Département « {code[:10]} » inconnu ou non accessible.")
+        if code.upper() in self._departments:  # pages and the queries they call ask several times
+            return dict(self._departments[code.upper()])
         row = await self.select(Department).where(Department.code == code.upper()).first()
         if row is None:
             raise NotFound(f"Département « {code} » inconnu ou non accessible.")
+        self._departments[code.upper()] = dict(row)
         return row
 
     def departments(self) -> Select:

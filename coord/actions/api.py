@@ -56,9 +56,15 @@ class ActionApi(Controller):
             headers={"Content-Disposition": 'attachment; filename="actions.xlsx"'},
         )
 
-    @get("/national", summary="Avancement par département et par mesure du plan")
-    async def national(self, access: Scope) -> dict[str, Any]:
-        return await board.national(access)
+    @get(
+        "/national",
+        summary="Avancement par département et par mesure du plan",
+        description="`since`: première année comptée (actions créées depuis le 1er janvier), ou `tout` ; "
+        "par défaut, le début du plan national en vigueur.",
+    )
+    async def national(self, access: Scope, since: str | None = None) -> dict[str, Any]:
+        year = board.read_since(since, await board.plan_periods(), service.local_today("Europe/Paris"))
+        return await board.national(access, year)
 
     @post("/", summary="Créer une action")
     async def create(self, access: Scope, data: ActionIn) -> ActionOut:

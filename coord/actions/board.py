@@ -13,6 +13,7 @@ from coord.actions import transitions
 from coord.actions.service import ITEM_COLUMNS, item_out, local_today
 from coord.actions.tables import ActionItem
 from coord.core.errors import ValidationFailed
+from coord.plans.tables import Measure, Plan
 from coord.web.pagination import PageRequest
 
 SORTS = {
@@ -121,9 +122,10 @@ async def _conditions(scope: Scope, filters: Filters) -> list[Any]:
 
 
 async def list_items(
-    scope: Scope, page: PageRequest | None, filters: Filters
+    scope: Scope, page: PageRequest | None, filters: Filters, *, with_count: bool = True
 ) -> tuple[list[dict[str, Any]], int]:
-    """Items matching `filters`, sorted; every item when `page` is None (exports)."""
+    """Items matching `filters`, sorted; every item when `page` is None (exports). The total is
+    counted only `with_count` (else it is the number of rows returned)."""
     query = scope.select(ActionItem, *ITEM_COLUMNS)
     count = scope.count(ActionItem)
     for condition in await _conditions(scope, filters):
@@ -134,25 +136,40 @@ async def list_items(
     if page is not None:
         query = query.limit(page.per_page).offset(page.offset)
     rows = await query
-    return [item_out(r) for r in rows], await count
+    return [item_out(r) for r in rows], (await count if with_count else len(rows))
 
 
-async def board(scope: Scope, filters: Filters, per_column: int = 100) -> dict[str, list[dict[str, Any]]]:
-    """Columns of the board, one per status (the most urgent first in each)."""
-    items, _ = await list_items(scope, PageRequest(1, 200), Filters(**{**vars(filters), "status": None}))
-    columns: dict[str, list[dict[str, Any]]] = {status: [] for status in transitions.STATUSES}
-    for item in items:
-        if len(columns[item["status"]]) < per_column:
-            columns[item["status"]].append(item)
+async def board(scope: Scope, filters: Filters, per_column: int = 30) -> dict[str, dict[str, Any]]:
+    """Columns of the board, one per status: its first `per_column` items (the most urgent first) and
+    how many match in all. A status filter is ignored: the board shows every status."""
+    base = Filters(**{**vars(filters), "status": None})
+    conditions = await _conditions(scope, base)
+    totals = scope.select(ActionItem, ActionItem.status, Count(ActionItem.id, alias="n"))
+    for condition in conditions:
+        totals = totals.where(condition)
+    counted = {row["status"]: row["n"] for row in await totals.group_by(ActionItem.status)}
+    columns: dict[str, dict[str, Any]] = {}
+    for status in transitions.STATUSES:  # one indexed query per column, only where it has items
+        items: list[dict[str, Any]] = []
+        if counted.get(status):
+            items, _ = await list_items(scope, PageRequest(1, per_column), Filters(**{**vars(base), "status": status}),
+                                        with_count=False)
+        columns[status] = {"items": items, "total": counted.get(status, 0)}
     return columns
 
 
-async def counts_by_department(scope: Scope, department_id: int | None = None) -> dict[int, dict[str, int]]:
-    """{department id: {status: n, "overdue": n, "total": n}} for every visible département, or one."""
+async def counts_by_department(
+    scope: Scope, department_id: int | None = None, since: dt.date | None = None
+) -> dict[int, dict[str, int]]:
+    """{department id: {status: n, "overdue": n, "total": n}} for every visible département, or one;
+    only the items created on or after `since` when given."""
     rows = scope.select(ActionItem, ActionItem.department, ActionItem.status, Count(ActionItem.id, alias="n"))
     overdue = scope.select(ActionItem, ActionItem.department, Count(ActionItem.id, alias="n")).where(
         ActionItem.status.is_in(list(transitions.OPEN)) & (ActionItem.due_on < local_today("Europe/Paris"))
     )
+    if since is not None:
+        rows = rows.where(ActionItem.created_on >= since)
+        overdue = overdue.where(ActionItem.created_on >= since)
     if department_id is not None:
         rows = rows.where(ActionItem.department == department_id)
         overdue = overdue.where(ActionItem.department == department_id)
@@ -168,29 +185,33 @@ async def counts_by_department(scope: Scope, department_id: int | None = None) -
     return result
 
 
-async def counts_by_measure(scope: Scope) -> list[dict[str, Any]]:
+async def counts_by_measure(scope: Scope, since: dt.date | None = None) -> list[dict[str, Any]]:
+    """Per plan measure: items by status, open, done and overdue. The counts group on the item's own
+    columns (a covering index) and the measures' labels come in one small query after."""
+    period = [ActionItem.created_on >= since] if since is not None else []
     rows = await scope.select(
-        ActionItem,
-        ActionItem.measure,
-        ActionItem.measure.number.as_alias("number"),
-        ActionItem.measure.title.as_alias("title"),
-        ActionItem.measure.plan.code.as_alias("plan"),
-        ActionItem.status,
-        Count(ActionItem.id, alias="n"),
-    ).where(ActionItem.measure.is_not_null()).group_by(
-        ActionItem.measure, ActionItem.measure.number, ActionItem.measure.title, ActionItem.measure.plan.code,
-        ActionItem.status,
-    )
+        ActionItem, ActionItem.measure, ActionItem.status, Count(ActionItem.id, alias="n")
+    ).where(ActionItem.measure.is_not_null(), *period).group_by(ActionItem.measure, ActionItem.status)
+    if not rows:
+        return []
     overdue = await scope.select(ActionItem, ActionItem.measure, Count(ActionItem.id, alias="n")).where(
         ActionItem.measure.is_not_null() & ActionItem.status.is_in(list(transitions.OPEN))
-        & (ActionItem.due_on < local_today("Europe/Paris"))
+        & (ActionItem.due_on < local_today("Europe/Paris")), *period
     ).group_by(ActionItem.measure)
     late = {row["measure"]: row["n"] for row in overdue}
+    labels = {
+        row["id"]: row
+        for row in await Measure.select(
+            Measure.id, Measure.number, Measure.title, Measure.plan.code.as_alias("plan")
+        ).where(Measure.id.is_in(list({row["measure"] for row in rows})))
+    }
     measures: dict[int, dict[str, Any]] = {}
     for row in rows:
+        label = labels[row["measure"]]
         entry = measures.setdefault(
             row["measure"],
-            {"measure": row["measure"], "label": f"{row['plan']} – mesure {row['number']}", "title": row["title"],
+            {"measure": row["measure"], "label": f"{label['plan']} – mesure {label['number']}",
+             "title": label["title"], "plan": label["plan"], "number": label["number"],
              "total": 0, "done": 0, "open": 0, "overdue": late.get(row["measure"], 0),
              "by_status": dict.fromkeys(transitions.STATUSES, 0)},
         )
@@ -198,7 +219,7 @@ async def counts_by_measure(scope: Scope) -> list[dict[str, Any]]:
         entry["by_status"][row["status"]] = entry["by_status"].get(row["status"], 0) + row["n"]
         entry["done"] += row["n"] if row["status"] == "fait" else 0
         entry["open"] += row["n"] if row["status"] in transitions.OPEN else 0
-    return sorted(measures.values(), key=lambda m: m["label"])
+    return sorted(measures.values(), key=lambda m: (m["plan"], m["number"]))
 
 
 def progress(entry: dict[str, int]) -> int:
@@ -207,8 +228,47 @@ def progress(entry: dict[str, int]) -> int:
     return round(100 * entry.get("fait", 0) / relevant) if relevant > 0 else 0
 
 
-async def national(scope: Scope) -> dict[str, Any]:
-    counts = await counts_by_department(scope)
+ALL_HISTORY = "tout"
+
+
+async def plan_periods() -> list[dict[str, Any]]:
+    """The national plans, the latest first: the periods the national view can show."""
+    return await Plan.select(Plan.code, Plan.title, Plan.start_year, Plan.end_year).order_by(
+        Plan.start_year, ascending=False)
+
+
+def read_since(raw: Any, periods: list[dict[str, Any]], today: dt.date) -> int | None:
+    """The first year counted: `raw` (a year, or « tout » for the whole history); by default the start
+    of the plan in force, else the last three years (progress over ten years of closed items would
+    say little about today's work). None means the whole history."""
+    if raw == ALL_HISTORY:
+        return None
+    if raw not in (None, ""):
+        try:
+            year = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationFailed({"since": "Année invalide (ou « tout »)."}) from None
+        if not 2000 <= year <= today.year + 1:
+            raise ValidationFailed({"since": f"Année hors limites (2000 à {today.year + 1}, ou « tout »)."})
+        return year
+    in_force = [p for p in periods if p["start_year"] <= today.year <= p["end_year"]]
+    return in_force[0]["start_year"] if in_force else today.year - 2
+
+
+def period_choices(periods: list[dict[str, Any]], today: dt.date) -> list[tuple[str, str]]:
+    """(value, label) of the periods the national view offers."""
+    recent = today.year - 2
+    choices = [(str(recent), f"Les trois dernières années (depuis {recent})")]
+    choices += [(str(p["start_year"]), f"Depuis {p['start_year']} · {p['title']}") for p in periods
+                if p["start_year"] != recent]
+    return [*choices, (ALL_HISTORY, "Tout l'historique")]
+
+
+async def national(scope: Scope, since_year: int | None = None) -> dict[str, Any]:
+    """Progress of every visible département and of every plan measure, over the items created from
+    `since_year` on (all of them when None)."""
+    since = dt.date(since_year, 1, 1) if since_year is not None else None
+    counts = await counts_by_department(scope, since=since)
     departments = await scope.departments()
     rows = []
     for department in departments:
@@ -219,7 +279,7 @@ async def national(scope: Scope) -> dict[str, Any]:
             "overdue": entry["overdue"], "progress": progress(entry),
             "by_status": {status: entry.get(status, 0) for status in transitions.STATUSES},
         })
-    measures = await counts_by_measure(scope)
+    measures = await counts_by_measure(scope, since)
     for measure in measures:
         measure["progress"] = progress({"total": measure["total"], **measure["by_status"]})
-    return {"departments": rows, "measures": measures}
+    return {"since": since_year, "departments": rows, "measures": measures}

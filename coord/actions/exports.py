@@ -9,6 +9,7 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -67,7 +68,8 @@ def to_xlsx(items: list[dict[str, Any]]) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows(items):
-        sheet.append(row)
+        # Excel refuses control characters; the forms refuse them too, this covers older rows.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     sheet.freeze_panes = "A2"
     for index, header in enumerate(HEADERS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(12, min(60, len(header) + 4))

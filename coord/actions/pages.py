@@ -25,10 +25,11 @@ SORT_LABELS = {"echeance": "Échéance la plus proche", "-echeance": "Échéance
                "statut": "Statut"}
 
 
-async def _choices(department_id: int) -> dict[str, dict[str, str]]:
+async def _choices(department_id: int, *, contacts: bool = True) -> dict[str, dict[str, str]]:
+    """Options of the form's and the filters' lists (the filters need no contacts)."""
     organisations = await Organisation.select(Organisation.id, Organisation.name).where(
         Organisation.department == department_id).order_by(Organisation.name)
-    contacts = await Contact.select(Contact.id, Contact.first_name, Contact.last_name,
+    people = [] if not contacts else await Contact.select(Contact.id, Contact.first_name, Contact.last_name,
                                     Contact.organisation.name.as_alias("org")).where(
         (Contact.department == department_id) & Contact.active.eq(True)).order_by(Contact.last_name)
     committees = await Committee.select(Committee.id, Committee.name).where(
@@ -37,7 +38,7 @@ async def _choices(department_id: int) -> dict[str, dict[str, str]]:
         Measure.plan.code).order_by(Measure.number)
     return {
         "organisations": {str(o["id"]): o["name"] for o in organisations},
-        "contacts": {str(c["id"]): f"{c['first_name']} {c['last_name']} ({c['org']})" for c in contacts},
+        "contacts": {str(c["id"]): f"{c['first_name']} {c['last_name']} ({c['org']})" for c in people},
         "committees": {str(c["id"]): c["name"] for c in committees},
         "measures": {str(m["id"]): f"{m['plan']} – mesure {m['number']}" for m in measures},
     }
@@ -75,11 +76,14 @@ class ActionPages(Controller):
         filters = _filters(request, department)
         view = "tableau" if request.query_params.get("vue") == "tableau" else "liste"
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
-        items, total = await board.list_items(access, pager, filters)
-        columns = await board.board(access, filters) if view == "tableau" else {}
+        items, total, columns = [], 0, {}
+        if view == "tableau":
+            columns = await board.board(access, filters)
+        else:
+            items, total = await board.list_items(access, pager, filters)
         by_department = await board.counts_by_department(access, department["id"])
         counts = by_department.get(department["id"], {"total": 0, "overdue": 0})
-        choices = await _choices(department["id"])
+        choices = await _choices(department["id"], contacts=False)
         return page(
             "actions/list.html",
             **department_context(access, department, "actions"),
@@ -247,9 +251,16 @@ class DecisionActionPages(Controller):
 
 
 @get("/actions")
-async def national_view(access: Scope) -> Template:
-    return page("actions/national.html", data=await board.national(access), section="actions",
-                statuses=transitions.STATUSES)
+async def national_view(access: Scope, depuis: str | None = None) -> Template:
+    periods = await board.plan_periods()
+    today = service.local_today("Europe/Paris")
+    try:
+        since = board.read_since(depuis, periods, today)
+    except ValidationFailed:  # a forged period shows the default one rather than an error page
+        since = board.read_since(None, periods, today)
+    return page("actions/national.html", data=await board.national(access, since), section="actions",
+                statuses=transitions.STATUSES, periods=board.period_choices(periods, today),
+                since=board.ALL_HISTORY if since is None else str(since))
 
 
 PAGE_ROUTES: list[Any] = [ActionPages, DecisionActionPages, national_view]

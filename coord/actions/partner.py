@@ -25,6 +25,9 @@ from coord.web.forms import form_data, page
 LINK_PURPOSE = "action"
 LINK_VALIDITY = dt.timedelta(days=30)
 DIGEST_HORIZON = dt.timedelta(days=14)
+# Digests commit in groups: one commit per mail would make a national tick wait on the disk
+# thousands of times; a group keeps the write lock short enough for the pages meanwhile.
+DIGESTS_PER_TRANSACTION = 25
 
 
 def link_url(token: str) -> str:
@@ -116,60 +119,76 @@ async def queue_owner_digests(now: dt.datetime) -> int:
         for row in rows:
             by_contact.setdefault(row["owner_contact"], []).append(row)
     queued = 0
-    for contact_id, owned in by_contact.items():
-        today = service.local_today(owned[0]["timezone"], now)
-        key = _week_key(contact_id, today)
-        try:
-            queued += await _queue_digest(contact_id, owned, key, today, now, render)
-        except _AlreadyQueued:
-            continue  # another instance queued it meanwhile; its links were rolled back with ours
+    for batch in _chunks(list(by_contact.items()), DIGESTS_PER_TRANSACTION):
+        async with transaction() as txn:
+            savepoint = await txn.savepoint()
+            try:
+                queued += await _queue_digests_at_once(batch, now, render)
+                await savepoint.release()
+            except outbox.AlreadyQueued:  # another instance queued some meanwhile: one at a time
+                await savepoint.rollback_to()
+                queued += await _queue_digests_one_by_one(txn, batch, now, render)
     return queued
 
 
-class _AlreadyQueued(Exception):
-    pass
+Owners = list[tuple[int, list[dict[str, Any]]]]
 
 
-async def _queue_digest(
-    contact_id: int, owned: list[dict[str, Any]], key: str, today: dt.date, now: dt.datetime, render: Any
-) -> int:
-    async with transaction():
-        items = []
-        for row in owned:
-            token = await links.issue(
-                LINK_PURPOSE,
-                row["id"],
-                department_id=row["department"],
-                contact_id=contact_id,
-                valid_for=LINK_VALIDITY,
-                now=now,
-            )
-            items.append({**service.item_out(row, today), "url": link_url(token)})
-        first = items[0]
-        overdue = sum(1 for i in items if i["overdue"])
-        context = {
-            "name": first["owner_name"],
-            "items": items,
-            "overdue": overdue,
-            "today": today,
-            "validity_days": LINK_VALIDITY.days,
-        }
-        queued = await outbox.queue(
-            dedupe_key=key,
-            kind="action_digest",
-            to_email=first["owner_email"],
-            to_name=first["owner_name"],
-            subject=f"Vos actions de coordination TEH : {len(items)} à suivre"
-            + (f", dont {overdue} en retard" if overdue else ""),
-            text=render("mails/action_digest.txt", **context),
-            html=render("mails/action_digest.html", **context),
-            department_id=owned[0]["department"],
-            entity="action_item",
-            entity_id=first["id"],
-        )
-        if not queued:
-            raise _AlreadyQueued()
-    return 1
+async def _issue_links(owners: Owners, now: dt.datetime) -> dict[int, str]:
+    """{item id: token} for every item of `owners`, each link naming its owner."""
+    targets = [links.LinkTarget(row["id"], row["department"], contact) for contact, owned in owners for row in owned]
+    return await links.issue_many(LINK_PURPOSE, targets, valid_for=LINK_VALIDITY, now=now)
+
+
+async def _queue_digests_at_once(owners: Owners, now: dt.datetime, render: Any) -> int:
+    """The digests of `owners` in two inserts: every link, then every mail (all or none)."""
+    tokens = await _issue_links(owners, now)
+    return await outbox.queue_all([_digest(contact, owned, tokens, now, render) for contact, owned in owners])
+
+
+async def _queue_digests_one_by_one(txn: Any, owners: Owners, now: dt.datetime, render: Any) -> int:
+    """The slow path after a clash: each digest in its own savepoint, skipping those already queued
+    (their links are rolled back with them)."""
+    queued = 0
+    for contact, owned in owners:
+        savepoint = await txn.savepoint()
+        tokens = await _issue_links([(contact, owned)], now)
+        if await outbox.queue_message(_digest(contact, owned, tokens, now, render)):
+            await savepoint.release()
+            queued += 1
+        else:
+            await savepoint.rollback_to()
+    return queued
+
+
+def _digest(
+    contact: int, owned: list[dict[str, Any]], tokens: dict[int, str], now: dt.datetime, render: Any
+) -> OutboxMessage:
+    """The digest mail of one owner (their items share a département, hence a time zone)."""
+    today = service.local_today(owned[0]["timezone"], now)
+    items = [{**service.item_out(row, today), "url": link_url(tokens[row["id"]])} for row in owned]
+    first = items[0]
+    overdue = sum(1 for i in items if i["overdue"])
+    context = {
+        "name": first["owner_name"],
+        "items": items,
+        "overdue": overdue,
+        "today": today,
+        "validity_days": LINK_VALIDITY.days,
+    }
+    return outbox.message(
+        dedupe_key=_week_key(contact, today),
+        kind="action_digest",
+        to_email=first["owner_email"],
+        to_name=first["owner_name"],
+        subject=f"Vos actions de coordination TEH : {len(items)} à suivre"
+        + (f", dont {overdue} en retard" if overdue else ""),
+        text=render("mails/action_digest.txt", **context),
+        html=render("mails/action_digest.html", **context),
+        department_id=owned[0]["department"],
+        entity="action_item",
+        entity_id=first["id"],
+    )
 
 
 # -- the partner's page --------------------------------------------------------------------------

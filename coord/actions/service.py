@@ -16,7 +16,7 @@ from coord.audit import log as audit
 from coord.committees.tables import Committee
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
-from coord.core.validation import Fields
+from coord.core.validation import CONTROL_RE, Fields
 from coord.meetings.tables import Decision, Meeting
 from coord.partners.service import resolve_department
 from coord.partners.tables import Contact, Organisation
@@ -95,7 +95,10 @@ def _tags(raw: Any, fields: Fields) -> str | None:
     values = raw if isinstance(raw, list) else str(raw).split(",")
     tags = sorted({str(t).strip().lower() for t in values if str(t).strip()})
     text = ",".join(tags)
-    if len(text) > 300 or any(len(t) > 40 or "\n" in t for t in tags):
+    if any(CONTROL_RE.search(t) or "\n" in t for t in tags):
+        fields.error("tags", "Les étiquettes ne peuvent contenir de caractères de contrôle.")
+        return None
+    if len(text) > 300 or any(len(t) > 40 for t in tags):
         fields.error("tags", "Étiquettes trop longues (40 caractères chacune, 300 en tout).")
         return None
     return text

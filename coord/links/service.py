@@ -49,19 +49,41 @@ async def issue(
     now: dt.datetime | None = None,
 ) -> str:
     """A new link token (call inside the transaction of the change that hands it out)."""
+    tokens = await issue_many(purpose, [LinkTarget(target_id, department_id, contact_id)], valid_for=valid_for, now=now)
+    return tokens[target_id]
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    target_id: int
+    department_id: int | None
+    contact_id: int | None = None
+
+
+async def issue_many(
+    purpose: str,
+    targets: list[LinkTarget],
+    *,
+    valid_for: dt.timedelta | None = dt.timedelta(days=90),
+    now: dt.datetime | None = None,
+) -> dict[int, str]:
+    """One link per target in a single insert: {target id: token}. The target ids must differ (the
+    result is keyed by them). Call inside the transaction that hands the links out."""
+    if len({t.target_id for t in targets}) != len(targets):
+        raise ValueError("issue_many needs distinct targets")
+    if not targets:
+        return {}
     now = now or dt.datetime.now(dt.UTC)
-    row = (
-        await PartnerLink.insert(
-            PartnerLink(
-                purpose=purpose,
-                target_id=target_id,
-                department=department_id,
-                contact_id=contact_id,
-                expires_at=now + valid_for if valid_for else None,
-            )
-        ).returning(PartnerLink.id)
-    )[0]
-    return token_for(row["id"], purpose)
+    expires_at = now + valid_for if valid_for else None
+    rows = await PartnerLink.insert(
+        *(
+            PartnerLink(purpose=purpose, target_id=t.target_id, department=t.department_id,
+                        contact_id=t.contact_id, expires_at=expires_at)
+            for t in targets
+        )
+    ).returning(PartnerLink.id, PartnerLink.target_id)
+    # RETURNING gives no order guarantee: the rows say which target each id belongs to.
+    return {row["target_id"]: token_for(row["id"], purpose) for row in rows}
 
 
 def token_for(link_id: int, purpose: str) -> str:

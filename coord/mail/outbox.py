@@ -40,7 +40,11 @@ def _is_unique_violation(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.UniqueViolationError)
 
 
-async def queue(
+class AlreadyQueued(Exception):
+    """A mail of a batch was already queued (by a retry or another instance)."""
+
+
+def message(
     *,
     dedupe_key: str,
     kind: str,
@@ -55,17 +59,12 @@ async def queue(
     entity: str = "",
     entity_id: int | None = None,
     not_before: dt.datetime | None = None,
-) -> bool:
-    """Queue a mail inside the caller's transaction. Returns False when that mail was already queued.
-
-    The row commits or rolls back with the caller's change. The Message-ID is chosen now and kept
-    for every attempt, so a resend after a crash is recognised by clients as the same message."""
-    key = dedupe_key[:200]
-    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == key):
-        return False
-    row = OutboxMessage(
+) -> OutboxMessage:
+    """The row of one mail to queue. The Message-ID is chosen now and kept for every attempt, so a
+    resend after a crash is recognised by clients as the same message."""
+    return OutboxMessage(
         department=department_id,
-        dedupe_key=key,
+        dedupe_key=dedupe_key[:200],
         kind=kind[:40],
         entity=entity[:40],
         entity_id=entity_id,
@@ -81,26 +80,56 @@ async def queue(
         attempts=0,
         next_attempt_at=not_before or dt.datetime.now(dt.UTC),
     )
-    # A concurrent transaction may insert the same key between the check and the insert: the unique
-    # index refuses it. Inside a transaction a savepoint keeps the caller's transaction usable
-    # (PostgreSQL aborts the whole transaction on an error otherwise).
+
+
+async def _insert(*rows: OutboxMessage) -> None:
+    """Insert `rows`; inside a transaction a savepoint keeps the caller's transaction usable when the
+    unique index refuses one (PostgreSQL aborts the whole transaction on an error otherwise)."""
     current = current_engine().current_transaction.get()
+    if current is None:
+        await OutboxMessage.insert(*rows)
+        return
+    savepoint = await current.savepoint()
     try:
-        if current is None:
-            await OutboxMessage.insert(row)
-        else:
-            savepoint = await current.savepoint()
-            try:
-                await OutboxMessage.insert(row)
-            except BaseException:
-                await savepoint.rollback_to()
-                raise
-            await savepoint.release()
+        await OutboxMessage.insert(*rows)
+    except BaseException:
+        await savepoint.rollback_to()
+        raise
+    await savepoint.release()
+
+
+async def queue(**fields: Any) -> bool:
+    """Queue a mail (the fields of `message`) inside the caller's transaction. Returns False when
+    that mail was already queued. The row commits or rolls back with the caller's change."""
+    return await queue_message(message(**fields))
+
+
+async def queue_message(row: OutboxMessage) -> bool:
+    """`queue` for a row built with `message`."""
+    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == row.dedupe_key):
+        return False
+    # A concurrent transaction may insert the same key between the check and the insert.
+    try:
+        await _insert(row)
     except Exception as exc:
         if _is_unique_violation(exc):
             return False
         raise
     return True
+
+
+async def queue_all(rows: list[OutboxMessage]) -> int:
+    """Queue many mails in one insert, all or none: raises `AlreadyQueued` (and inserts nothing)
+    when one of them was queued already. For batches whose keys the caller has just checked."""
+    if not rows:
+        return 0
+    try:
+        await _insert(*rows)
+    except Exception as exc:
+        if _is_unique_violation(exc):
+            raise AlreadyQueued() from exc
+        raise
+    return len(rows)
 
 
 CLAIM_POSTGRES = """

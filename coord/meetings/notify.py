@@ -285,6 +285,7 @@ async def _queue_request(data: dict[str, Any], targets: list[dict[str, Any]], *,
     event = _event(data)
     attendees = [_attendee(i, sequence) for i in _active(data)]
     now = dt.datetime.now(dt.UTC)
+    calendar = b""  # the same invitation for everyone (it lists every attendee): built once, if needed
     count = 0
     for invitation in targets:
         dedupe = f"{kind}:{meeting['id']}:{invitation['id']}:{key}"
@@ -295,6 +296,7 @@ async def _queue_request(data: dict[str, Any], targets: list[dict[str, Any]], *,
         context = _context(data, invitation, link, reminder=kind == "reminder", update=update)
         prefix = "Rappel : " if kind == "reminder" else "Mise à jour : " if update else "Convocation : "
         template = "reminder" if kind == "reminder" else "convocation"
+        calendar = calendar or build_request(event, attendees, now)
         queued = await outbox.queue(
             dedupe_key=dedupe,
             kind=kind,
@@ -303,7 +305,7 @@ async def _queue_request(data: dict[str, Any], targets: list[dict[str, Any]], *,
             subject=f"{prefix}{meeting['title']} – {context['starts']}",
             text=render_meeting_mail(f"mails/{template}.txt", **context),
             html=render_meeting_mail(f"mails/{template}.html", **context),
-            calendar=build_request(event, attendees, now),
+            calendar=calendar,
             calendar_method="REQUEST",
             department_id=meeting["department"],
             entity="meeting",
@@ -361,6 +363,7 @@ async def _queue_cancel(
     listed = [_attendee(i, sequence) for i in attendees]
     now = dt.datetime.now(dt.UTC)
     whole = kind == "cancellation"
+    calendar = build_cancel(event, listed, now) if targets else b""  # the same for everyone
     count = 0
     for invitation in targets:
         context = _context(data, invitation, None, whole_meeting=whole)
@@ -373,7 +376,7 @@ async def _queue_cancel(
             + f"{meeting['title']} – {context['starts']}",
             text=render_meeting_mail(f"mails/{kind}.txt", **context),
             html=render_meeting_mail(f"mails/{kind}.html", **context),
-            calendar=build_cancel(event, listed, now),
+            calendar=calendar,
             calendar_method="CANCEL",
             department_id=meeting["department"],
             entity="meeting",

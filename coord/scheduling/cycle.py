@@ -138,8 +138,8 @@ async def _committee_kinds(config: CycleConfig, dept_ids: list[int] | None) -> d
     return found
 
 
-async def _meetings_between(
-    start: dt.datetime, end: dt.datetime, dept_ids: list[int] | None, *, cycle_only: bool
+async def _cycle_meetings_between(
+    start: dt.datetime, end: dt.datetime, dept_ids: list[int] | None
 ) -> list[dict[str, Any]]:
     query = Meeting.select(
         Meeting.id,
@@ -152,12 +152,32 @@ async def _meetings_between(
         Meeting.convened_at,
         Meeting.minutes_published_at,
         Meeting.committee.kind.as_alias("committee_kind"),
-    ).where((Meeting.starts_at >= start) & (Meeting.starts_at < end) & (Meeting.status != "cancelled"))
-    if cycle_only:
-        query = query.where(Meeting.kind == CYCLE_MEETING_KIND)
+    ).where(
+        (Meeting.starts_at >= start) & (Meeting.starts_at < end) & (Meeting.status != "cancelled")
+        & (Meeting.kind == CYCLE_MEETING_KIND)
+    )
     if dept_ids is not None:
         query = query.where(Meeting.department.is_in(dept_ids or [0]))
     return await query.order_by(Meeting.starts_at).order_by(Meeting.id)
+
+
+async def _starts_in_windows(
+    windows: list[tuple[dt.date, dt.date]], dept_ids: list[int] | None
+) -> list[dict[str, Any]]:
+    """Start instants of the meetings (of any kind) inside the proposal windows: a proposal avoids
+    their days. Only the windows are read, not the whole year (the national table asks for 101)."""
+    condition = None
+    for first, last in sorted(set(windows)):
+        part = (Meeting.starts_at >= dt.datetime.combine(first, dt.time(), dt.UTC) - dt.timedelta(days=1)) & (
+            Meeting.starts_at < dt.datetime.combine(last, dt.time(), dt.UTC) + dt.timedelta(days=2)
+        )
+        condition = part if condition is None else condition | part
+    query = Meeting.select(Meeting.department, Meeting.starts_at).where(Meeting.status != "cancelled")
+    if condition is not None:
+        query = query.where(condition)
+    if dept_ids is not None:
+        query = query.where(Meeting.department.is_in(dept_ids or [0]))
+    return await query
 
 
 async def _proposals(years: list[int], dept_ids: list[int] | None) -> dict[tuple[int, str, int, int], dict[str, Any]]:
@@ -267,7 +287,7 @@ async def build_slots(
     proposals = await _proposals(years, dept_ids)
     start, _ = year_bounds(min(years))
     _, end = year_bounds(max(years))
-    meetings = await _meetings_between(start, end, dept_ids, cycle_only=False)
+    meetings = await _cycle_meetings_between(start, end, dept_ids)
     by_slot: dict[tuple[int, str, int], list[dict[str, Any]]] = defaultdict(list)
     taken: dict[int, list[dt.datetime]] = defaultdict(list)
     zones = {d["id"]: ZoneInfo(d["timezone"]) for d in departments}
@@ -275,14 +295,16 @@ async def build_slots(
         if proposal["meeting"] is None:
             taken[proposal["department"]].append(proposal["proposed_start"])
     for meeting in meetings:
-        taken[meeting["department"]].append(meeting["starts_at"])
         zone = zones.get(meeting["department"])
-        if zone is None or meeting["kind"] != CYCLE_MEETING_KIND:
+        if zone is None:
             continue
         local_year = meeting["starts_at"].astimezone(zone).year
         by_slot[(meeting["department"], meeting["committee_kind"], local_year)].append(meeting)
     windows = [meeting_window(y, config.rule(k, s)) for y in years for k, n in config.minimum_meetings.items()
                for s in range(n)]
+    if propose:
+        for meeting in await _starts_in_windows(windows, dept_ids):
+            taken[meeting["department"]].append(meeting["starts_at"])
     blocked = await unavailable_days(dept_ids, min(w[0] for w in windows), max(w[1] for w in windows))
     slots: list[Slot] = []
     for department in departments:

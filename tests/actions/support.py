@@ -34,3 +34,17 @@ def seed(api: Any, code: str = "34") -> dict[str, Any]:
 
 def due(days: int) -> str:
     return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+
+
+def owned_item(api: Any, world: dict[str, Any], title: str = "Former les éducateurs", days: int = 10,
+               contact: str = "contact") -> dict[str, Any]:
+    """An item of the seeded world's `contact` (or « other »), due in `days`."""
+    response = api.post("/api/actions", json={"title": title, "owner_contact": world[contact]["id"],
+                                              "due_on": due(days)})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def link_token(url: str) -> str:
+    """The token of a partner link URL."""
+    return url.rsplit("/r/action/", 1)[1]

@@ -6,26 +6,15 @@ import datetime as dt
 
 import pytest
 
-from tests.actions.support import due, seed
+from tests.actions.support import due, link_token, owned_item, seed
 from tests.conftest import run
-
-
-def _item(api, world, title="Former les éducateurs", days=10, contact="contact"):
-    response = api.post("/api/actions", json={"title": title, "owner_contact": world[contact]["id"],
-                                              "due_on": due(days)})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _token(url: str) -> str:
-    return url.rsplit("/r/action/", 1)[1]
 
 
 def test_the_former_owner_link_stops_working_once_the_item_changes_owner(api_as, client):
     api = api_as("prefecture", "34")
     world = seed(api)
-    item = _item(api, world)
-    token = _token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
+    item = owned_item(api, world)
+    token = link_token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
     moved = api.patch(f"/api/actions/{item['id']}", json={"owner_organisation": world["other_org"]["id"],
                                                           "owner_contact": world["other"]["id"]})
     assert moved.status_code == 200, moved.text
@@ -33,14 +22,14 @@ def test_the_former_owner_link_stops_working_once_the_item_changes_owner(api_as,
     assert client.post(f"/r/action/{token}", data={"status": "fait"}).status_code == 403
     assert api.get(f"/api/actions/{item['id']}").json()["status"] == "a_faire"
     # The new owner's link works.
-    fresh = _token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
+    fresh = link_token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
     assert client.post(f"/r/action/{fresh}", data={"status": "en_cours"}).status_code == 200
 
 
 def test_changing_the_organisation_away_from_the_owner_contact_is_refused(api_as):
     api = api_as("prefecture", "34")
     world = seed(api)
-    item = _item(api, world)
+    item = owned_item(api, world)
     assert item["owner_organisation"] == world["org"]["id"]
     refused = api.patch(f"/api/actions/{item['id']}", json={"owner_organisation": world["other_org"]["id"]})
     assert refused.status_code == 422, refused.text
@@ -83,11 +72,13 @@ def test_a_contact_of_another_department_or_organisation_is_refused_everywhere(a
         {"committee": 999999},
         {"measure": 999999},
         {"tags": ["x" * 41]},
+        {"tags": ["a\x1fb"]},
+        {"tags": ["ok", "\x00"]},
     ],
 )
 def test_a_bad_change_gets_a_french_error_and_leaves_the_item_as_it_was(api_as, body):
     api = api_as("prefecture", "34")
-    item = _item(api, seed(api))
+    item = owned_item(api, seed(api))
     refused = api.patch(f"/api/actions/{item['id']}", json=body)
     assert refused.status_code == 422, refused.text
     assert api.get(f"/api/actions/{item['id']}").json() == item
@@ -101,8 +92,8 @@ def test_a_bad_change_gets_a_french_error_and_leaves_the_item_as_it_was(api_as, 
 )
 def test_a_partner_bad_update_is_explained_and_changes_nothing(api_as, client, data):
     api = api_as("prefecture", "34")
-    item = _item(api, seed(api))
-    token = _token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
+    item = owned_item(api, seed(api))
+    token = link_token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
     refused = client.post(f"/r/action/{token}", data=data)
     assert refused.status_code == 422, refused.text
     assert api.get(f"/api/actions/{item['id']}").json()["status"] == "a_faire"
@@ -114,10 +105,10 @@ def test_the_digest_lists_overdue_items_and_skips_closed_ones_and_other_owners_i
 
     api = api_as("prefecture", "34")
     world = seed(api)
-    _item(api, world, "Bientôt", 3)
-    closed = _item(api, world, "Déjà faite", 4)
+    owned_item(api, world, "Bientôt", 3)
+    closed = owned_item(api, world, "Déjà faite", 4)
     api.post(f"/api/actions/{closed['id']}/transition", json={"status": "fait"})
-    _item(api, world, "Pour l'association", 5, contact="other")
+    owned_item(api, world, "Pour l'association", 5, contact="other")
     now = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)  # a week later: "Bientôt" is overdue
     assert run(queue_owner_digests(now)) == 2
     rows = run(OutboxMessage.select(OutboxMessage.to_email, OutboxMessage.body_text, OutboxMessage.dedupe_key)
@@ -136,7 +127,7 @@ def test_a_coordinator_edits_owner_due_date_and_progress_from_the_item_page(api_
 
     api = api_as("prefecture", "34")
     world = seed(api)
-    item = _item(api, world)
+    item = owned_item(api, world)
     coordinator = make_user("coordinator", "34")
     web.login(coordinator.email)
     form = html.unescape(web.get(f"/d/34/actions/{item['id']}/modifier").text)
@@ -169,7 +160,7 @@ def test_a_contact_who_left_gets_no_digest(api_as):
 
     api = api_as("prefecture", "34")
     world = seed(api)
-    _item(api, world, "Bientôt", 3)
+    owned_item(api, world, "Bientôt", 3)
     left = api.patch(f"/api/contacts/{world['contact']['id']}", json={"active": False})
     assert left.status_code == 200, left.text
     assert run(queue_owner_digests(dt.datetime.now(dt.UTC))) == 0
@@ -190,7 +181,7 @@ def test_a_malformed_filter_is_a_clear_error_never_a_crash(api_as, query):
 
 def test_transitions_and_comments_refuse_garbage_without_touching_the_item(api_as):
     api = api_as("prefecture", "34")
-    item = _item(api, seed(api))
+    item = owned_item(api, seed(api))
     for body in ({"status": ""}, {"status": "fait", "progress": 500}, {"status": "fait", "comment": "a\x00b"},
                  {"status": "fait", "version": 99}):
         refused = api.post(f"/api/actions/{item['id']}/transition", json=body)
@@ -206,9 +197,28 @@ def test_transitions_and_comments_refuse_garbage_without_touching_the_item(api_a
 def test_clearing_the_organisation_keeps_the_owner_contact_s_own(api_as):
     api = api_as("prefecture", "34")
     world = seed(api)
-    item = _item(api, world)
+    item = owned_item(api, world)
     kept = api.patch(f"/api/actions/{item['id']}", json={"owner_organisation": None})
     assert kept.status_code == 200 and kept.json()["owner_organisation"] == world["org"]["id"]
     moved = api.patch(f"/api/actions/{item['id']}", json={"owner_organisation": None,
                                                            "owner_contact": world["other"]["id"]})
     assert moved.status_code == 200 and moved.json()["owner_organisation"] == world["other_org"]["id"]
+
+
+def test_an_older_row_with_control_characters_still_exports_to_excel(api_as):
+    import io
+
+    import openpyxl
+
+    from coord.actions.tables import ActionItem
+
+    api = api_as("prefecture", "34")
+    item = owned_item(api, seed(api))
+    run(ActionItem.update({ActionItem.title: "Former\x1f les éducateurs", ActionItem.tags: "a\x01b"})
+        .where(ActionItem.id == item["id"]))
+    response = api.get("/api/actions/export.xlsx")
+    assert response.status_code == 200, response.text
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    row = {header.value: cell.value for header, cell in zip(sheet[1], sheet[2], strict=True)}
+    assert row["Titre"] == "Former les éducateurs"
+    assert row["Étiquettes"] == "ab"

@@ -59,3 +59,23 @@ def test_the_national_view_shows_progress_by_department(api_as, web, make_user):
     web.login(national.email)
     page = html.unescape(web.get("/actions").text)
     assert "Hérault" in page and "50 %" in page
+
+
+def test_a_crowded_board_column_shows_its_true_count_and_links_to_the_full_list(api_as, web, make_user):
+    from coord.actions import board as board_module
+
+    api = api_as("prefecture", "34")
+    world = seed(api)
+    for n in range(4):
+        created = api.post("/api/actions", json={"title": f"Action {n}", "owner_contact": world["contact"]["id"],
+                                                 "due_on": due(10 + n)})
+        assert created.status_code == 201, created.text
+    web.login(make_user("coordinator", "34").email)
+    original = board_module.board.__defaults__
+    board_module.board.__defaults__ = (2,)  # two cards per column, to see the overflow with few items
+    try:
+        page = html.unescape(web.get("/d/34/actions?vue=tableau").text)
+    finally:
+        board_module.board.__defaults__ = original
+    assert "À faire (4)" in page and "Action 0" in page and "Action 1" in page and "Action 3" not in page
+    assert "Voir les 4 actions « À faire »" in page and "status=a_faire" in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+from coord.actions.service import local_today
 from tests.actions.support import due
 from tests.conftest import run
 
@@ -26,13 +27,27 @@ def test_progress_by_department_and_measure_counts_every_status_and_the_late_one
         .where(ActionItem.id == late["id"]))
 
     national = api_as("national", None)
-    data = national.get("/api/actions/national").json()
+    data = national.get("/api/actions/national", params={"since": "tout"}).json()
+    assert data["since"] is None
     by_code = {d["code"]: d for d in data["departments"]}
     assert by_code["34"]["by_status"] == {"a_faire": 1, "en_cours": 0, "bloque": 1, "fait": 1, "abandonne": 1}
     assert by_code["34"]["progress"] == 33  # one done among the three not abandoned
     assert by_code["30"]["overdue"] == 1 and by_code["30"]["progress"] == 0
     [row] = [m for m in data["measures"] if m["measure"] == measure["id"]]
     assert row["total"] == 5 and row["overdue"] == 1 and row["by_status"]["fait"] == 1 and row["progress"] == 25
+
+    # By default only the recent years count: the Gard's item of 2020 belongs to an earlier period.
+    recent = national.get("/api/actions/national").json()
+    assert recent["since"] == local_today("Europe/Paris").year - 2  # no plan in force is on file
+    by_code = {d["code"]: d for d in recent["departments"]}
+    assert by_code["30"]["total"] == 0 and by_code["34"]["total"] == 4
+    [row] = [m for m in recent["measures"] if m["measure"] == measure["id"]]
+    assert row["total"] == 4 and row["overdue"] == 0
+    since_2020 = national.get("/api/actions/national", params={"since": "2020"}).json()
+    assert {d["code"]: d["total"] for d in since_2020["departments"]}["30"] == 1
+    for bad in ("hier", "1850", "3000"):
+        refused = national.get("/api/actions/national", params={"since": bad})
+        assert refused.status_code == 422 and "since" in refused.json()["errors"], refused.text
 
     # A département sees only itself, nationally too.
     own = herault.get("/api/actions/national").json()
@@ -42,3 +57,8 @@ def test_progress_by_department_and_measure_counts_every_status_and_the_late_one
     web.login(user.email)
     page = html.unescape(web.get("/actions").text)
     assert "Bloqué" in page and "33 %" in page and "mesure 22" in page
+    assert "Les trois dernières années" in page and "Tout l'historique" in page
+    everything = html.unescape(web.get("/actions?depuis=tout").text)
+    assert "sur tout l'historique" in everything and "30 · Gard" in everything
+    assert "30 · Gard" not in page
+    assert web.get("/actions?depuis=n'importe-quoi").status_code == 200  # a forged period: the default one

@@ -7,26 +7,15 @@ import datetime as dt
 import io
 import re
 
-from tests.actions.support import due, seed
+from tests.actions.support import link_token, owned_item, seed
 from tests.conftest import run
-
-
-def _item(api, world, title="Former les éducateurs", days=10):
-    response = api.post("/api/actions", json={"title": title, "owner_contact": world["contact"]["id"],
-                                              "due_on": due(days)})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _token(url: str) -> str:
-    return url.rsplit("/r/action/", 1)[1]
 
 
 def test_a_partner_link_updates_its_own_item_and_nothing_else(api_as, client):
     api = api_as("prefecture", "34")
     world = seed(api)
-    mine, other = _item(api, world), _item(api, world, "Autre action")
-    token = _token(api.post(f"/api/actions/{mine['id']}/link").json()["url"])
+    mine, other = owned_item(api, world), owned_item(api, world, "Autre action")
+    token = link_token(api.post(f"/api/actions/{mine['id']}/link").json()["url"])
     page = client.get(f"/r/action/{token}")
     assert page.status_code == 200 and "Former les éducateurs" in page.text and "Autre action" not in page.text
     done = client.post(f"/r/action/{token}", data={"status": "fait", "comment": "Formation faite le 3 mars."})
@@ -45,12 +34,12 @@ def test_a_revoked_or_expired_link_is_refused(api_as, client):
     from coord.links.tables import PartnerLink
 
     api = api_as("prefecture", "34")
-    item = _item(api, seed(api))
-    token = _token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
+    item = owned_item(api, seed(api))
+    token = link_token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
     assert api.delete(f"/api/actions/{item['id']}/link").json() == {"revoked": 1}
     refused = client.post(f"/r/action/{token}", data={"status": "fait"})
     assert refused.status_code == 403 and "révoqué" in refused.text
-    token = _token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
+    token = link_token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
     run(PartnerLink.update({PartnerLink.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}).where(
         PartnerLink.revoked_at.is_null()))
     expired = client.get(f"/r/action/{token}")
@@ -61,8 +50,8 @@ def test_a_revoked_or_expired_link_is_refused(api_as, client):
 
 def test_a_partner_cannot_close_an_item_twice_or_leave_an_empty_update(api_as, client):
     api = api_as("prefecture", "34")
-    item = _item(api, seed(api))
-    token = _token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
+    item = owned_item(api, seed(api))
+    token = link_token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
     assert client.post(f"/r/action/{token}", data={}).status_code == 422
     assert client.post(f"/r/action/{token}", data={"progress": "150"}).status_code == 422
     assert client.post(f"/r/action/{token}", data={"progress": "60"}).status_code == 200
@@ -76,8 +65,8 @@ def test_each_owner_gets_one_weekly_digest_with_working_links(api_as, client, sm
 
     api = api_as("prefecture", "34")
     world = seed(api)
-    _item(api, world, "Bientôt", 5)
-    _item(api, world, "Dans deux mois", 60)
+    owned_item(api, world, "Bientôt", 5)
+    owned_item(api, world, "Dans deux mois", 60)
     now = dt.datetime.now(dt.UTC)
     assert run(queue_owner_digests(now)) == 1
     assert run(queue_owner_digests(now + dt.timedelta(hours=3))) == 0  # same week: not again
@@ -90,14 +79,66 @@ def test_each_owner_gets_one_weekly_digest_with_working_links(api_as, client, sm
     assert client.post(f"/r/action/{url}", data={"status": "en_cours"}).status_code == 200
 
 
+def test_each_line_of_a_digest_opens_its_own_item(api_as, client, smtp_sink):
+    from coord.actions.partner import queue_owner_digests
+    from coord.mail.dispatcher import deliver_all_now
+    from coord.mail.smtp import SmtpSettings
+
+    api = api_as("prefecture", "34")
+    world = seed(api)
+    titles = ["Former les éducateurs", "Réunir les foyers", "Diffuser la fiche réflexe"]
+    for days, title in enumerate(titles, start=2):
+        owned_item(api, world, title, days)
+    assert run(queue_owner_digests(dt.datetime.now(dt.UTC))) == 1
+    run(deliver_all_now(smtp_settings=SmtpSettings(port=smtp_sink.port)))
+    body = smtp_sink.messages[0].get_body(preferencelist=("plain",)).get_content()
+    tokens = re.findall(r"/r/action/(\S+)", body)
+    assert len(set(tokens)) == 3
+    for token in tokens:
+        page = client.get(f"/r/action/{token}")
+        assert page.status_code == 200
+        assert sum(title in page.text for title in titles) == 1  # one item per link
+
+
+def test_a_digest_another_instance_queued_meanwhile_is_skipped_with_its_links(api_as, monkeypatch):
+    from coord.actions import partner
+    from coord.links.tables import PartnerLink
+    from coord.mail import outbox
+    from coord.mail.tables import OutboxMessage
+
+    api = api_as("prefecture", "34")
+    world = seed(api)
+    owned_item(api, world, "Bientôt", 3)
+    theirs = owned_item(api, world, "Accueillir", 4, contact="other")
+    now = dt.datetime.now(dt.UTC)
+    found = partner._owners_without_digest
+    first_owner = world["contact"]["id"]
+
+    async def then_the_other_instance_queues_one(*args):
+        owners = await found(*args)
+        # Between our read and our write, as a second app instance would.
+        key = partner._week_key(first_owner, partner.service.local_today("Europe/Paris", now))
+        await outbox.queue(dedupe_key=key, kind="action_digest", to_email="x@cd.fr", to_name="X",
+                           subject="s", text="t")
+        return owners
+
+    monkeypatch.setattr(partner, "_owners_without_digest", then_the_other_instance_queues_one)
+    assert run(partner.queue_owner_digests(now)) == 1
+    digests = run(OutboxMessage.select(OutboxMessage.to_email).where(OutboxMessage.kind == "action_digest"))
+    assert sorted(d["to_email"] for d in digests) == sorted(["x@cd.fr", world["other"]["email"]])
+    issued = run(PartnerLink.select(PartnerLink.target_id, PartnerLink.contact_id).where(
+        PartnerLink.purpose == "action"))
+    assert issued == [{"target_id": theirs["id"], "contact_id": world["other"]["id"]}]
+
+
 def test_exports_hold_the_same_rows_in_csv_and_xlsx(api_as):
     from openpyxl import load_workbook
 
     api = api_as("prefecture", "34")
     world = seed(api)
-    _item(api, world, "=HYPERLINK(\"http://x\")", 5)
-    _item(api, world, "Former les éducateurs", 20)
-    done = _item(api, world, "Close", 30)
+    owned_item(api, world, "=HYPERLINK(\"http://x\")", 5)
+    owned_item(api, world, "Former les éducateurs", 20)
+    done = owned_item(api, world, "Close", 30)
     api.post(f"/api/actions/{done['id']}/transition", json={"status": "fait"})
     params = {"status": "ouvertes"}
     csv_response = api.get("/api/actions/export.csv", params=params)
