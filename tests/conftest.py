@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import uuid
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,15 @@ async def _truncate(db: Database) -> None:
 
         conn = await asyncpg.connect(db.url)
         try:
-            await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            # A connection a previous test left inside a transaction would make TRUNCATE wait for ever:
+            # wait a few seconds, then name it in a warning, end it and truncate again.
+            await conn.execute("SET lock_timeout = '5s'")
+            truncate = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            try:
+                await conn.execute(truncate)
+            except asyncpg.exceptions.LockNotAvailableError:
+                await _end_leftover_sessions(conn)
+                await conn.execute(truncate)
             await conn.execute("DELETE FROM plan WHERE NOT (code = ANY($1::text[]))", list(shipped))
         finally:
             await conn.close()
@@ -82,6 +91,16 @@ async def _truncate(db: Database) -> None:
             await conn.execute(f"DELETE FROM plan WHERE code NOT IN ({','.join('?' * len(shipped))})", shipped)
             await conn.execute("DELETE FROM measure WHERE plan NOT IN (SELECT id FROM plan)")
             await conn.commit()
+
+
+async def _end_leftover_sessions(conn: Any) -> None:
+    leftovers = await conn.fetch(
+        "SELECT pid, state, application_name, left(query, 200) AS query FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    warnings.warn(f"sessions left open by an earlier test, now ended: {[dict(r) for r in leftovers]}", stacklevel=1)
+    for row in leftovers:
+        await conn.execute("SELECT pg_terminate_backend($1)", row["pid"])
 
 
 def _migrate(url: str) -> None:
