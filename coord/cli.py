@@ -127,12 +127,31 @@ def cmd_partners_export(args: argparse.Namespace) -> None:
         print(f"Exporté vers {args.output}.")
 
 
-def serve(host: str, port: int, *, demo: bool = False) -> None:
+MAX_WEB_WORKERS = 32
+
+
+def serve(host: str, port: int, *, demo: bool = False, workers: int = 1) -> None:
+    """Serve the app; with `workers` > 1, in that many processes sharing the port (one per core)."""
     import uvicorn
 
+    from coord.core.settings import get_settings
     from coord.ops.logs import configure_logging
     from coord.web.app import create_app
 
+    if not 1 <= workers <= MAX_WEB_WORKERS:
+        raise SystemExit(f"--workers : entre 1 et {MAX_WEB_WORKERS}.")
+    if workers > 1:
+        settings = get_settings()
+        if settings.is_sqlite and settings.scheduler_enabled:
+            # One scheduler per process would compete for SQLite's single writer every tick.
+            raise SystemExit(
+                "Avec SQLite et plusieurs processus web, le planificateur tourne à part : lancez "
+                "`COORD_SCHEDULER_ENABLED=false coord serve --workers N` et, à côté, `coord worker`."
+            )
+        configure_logging(json_lines=True)
+        uvicorn.run("coord.web.app:production_app", factory=True, workers=workers, host=host, port=port,
+                    log_config=None, proxy_headers=True)
+        return
     configure_logging(json_lines=not demo)
     app = create_app(demo=demo)
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
@@ -167,7 +186,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    serve(args.host, args.port)
+    serve(args.host, args.port, workers=args.workers)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -226,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web service")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="web processes (one per core; default 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="migrate, load reference and demo data, start the service")

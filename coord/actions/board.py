@@ -12,6 +12,7 @@ from coord.accounts.access import Scope
 from coord.actions import transitions
 from coord.actions.service import ITEM_COLUMNS, item_out, local_today
 from coord.actions.tables import ActionItem
+from coord.core import readcache
 from coord.core.errors import ValidationFailed
 from coord.plans.tables import Measure, Plan
 from coord.web.pagination import PageRequest
@@ -85,6 +86,10 @@ class Filters:
             raise ValidationFailed(errors)
         return filters
 
+    def narrows(self) -> bool:
+        """Whether anything beyond the département is filtered (the sort order does not count)."""
+        return any(k not in ("department", "sort") and v not in (None, False) for k, v in vars(self).items())
+
     def query_params(self) -> dict[str, Any]:
         values = {
             "status": self.status, "owner_organisation": self.owner_organisation, "committee": self.committee,
@@ -139,23 +144,57 @@ async def list_items(
     return [item_out(r) for r in rows], (await count if with_count else len(rows))
 
 
-async def board(scope: Scope, filters: Filters, per_column: int = 30) -> dict[str, dict[str, Any]]:
-    """Columns of the board, one per status: its first `per_column` items (the most urgent first) and
-    how many match in all. A status filter is ignored: the board shows every status."""
+CARD_COLUMNS = (
+    ActionItem.id, ActionItem.title, ActionItem.status, ActionItem.due_on,
+    ActionItem.department.timezone.as_alias("timezone"),
+    ActionItem.owner_organisation.name.as_alias("owner_organisation_name"),
+)
+
+
+def card_out(row: dict[str, Any]) -> dict[str, Any]:
+    """What a board card shows of an item."""
+    due_on = row["due_on"]
+    overdue = bool(due_on and row["status"] in transitions.OPEN and due_on < local_today(row["timezone"]))
+    return {"id": row["id"], "title": row["title"], "status": row["status"], "due_on": due_on,
+            "overdue": overdue, "owner_organisation_name": row["owner_organisation_name"] or ""}
+
+
+BOARD_COLUMN_SIZE = 30  # cards per column; the column's link opens the full list
+
+
+async def board(
+    scope: Scope, filters: Filters, per_column: int | None = None, counted: dict[str, int] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Columns of the board, one per status: its first `per_column` cards (default `BOARD_COLUMN_SIZE`,
+    the most urgent first) and how many match in all. A status filter is ignored: the board shows every status.
+
+    The columns' totals come from one grouped count; each non-empty column's first ids from a query of
+    ids alone (closed columns hold years of history, so the ids of every item would cost more); the
+    cards from one query for all of them. `counted` (items by status) spares the count when the caller
+    has it already, for the same filters."""
+    per_column = per_column or BOARD_COLUMN_SIZE
     base = Filters(**{**vars(filters), "status": None})
     conditions = await _conditions(scope, base)
-    totals = scope.select(ActionItem, ActionItem.status, Count(ActionItem.id, alias="n"))
-    for condition in conditions:
-        totals = totals.where(condition)
-    counted = {row["status"]: row["n"] for row in await totals.group_by(ActionItem.status)}
-    columns: dict[str, dict[str, Any]] = {}
-    for status in transitions.STATUSES:  # one indexed query per column, only where it has items
-        items: list[dict[str, Any]] = []
-        if counted.get(status):
-            items, _ = await list_items(scope, PageRequest(1, per_column), Filters(**{**vars(base), "status": status}),
-                                        with_count=False)
-        columns[status] = {"items": items, "total": counted.get(status, 0)}
-    return columns
+    if counted is None:
+        totals = scope.select(ActionItem, ActionItem.status, Count(ActionItem.id, alias="n"))
+        for condition in conditions:
+            totals = totals.where(condition)
+        counted = {row["status"]: row["n"] for row in await totals.group_by(ActionItem.status)}
+    column, ascending = SORTS[base.sort]
+    shown: dict[str, list[int]] = {}
+    for status in transitions.STATUSES:
+        if not counted.get(status):
+            continue
+        ids = scope.select(ActionItem, ActionItem.id).where(ActionItem.status == status, *conditions)
+        ids = ids.order_by(column, ascending=ascending).order_by(ActionItem.id).limit(per_column)
+        shown[status] = [row["id"] for row in await ids]
+    wanted = [item_id for ids in shown.values() for item_id in ids]
+    rows = await scope.select(ActionItem, *CARD_COLUMNS).where(ActionItem.id.is_in(wanted)) if wanted else []
+    cards = {row["id"]: card_out(row) for row in rows}
+    return {
+        status: {"items": [cards[i] for i in shown.get(status, []) if i in cards], "total": counted.get(status, 0)}
+        for status in transitions.STATUSES
+    }
 
 
 async def counts_by_department(
@@ -266,7 +305,14 @@ def period_choices(periods: list[dict[str, Any]], today: dt.date) -> list[tuple[
 
 async def national(scope: Scope, since_year: int | None = None) -> dict[str, Any]:
     """Progress of every visible département and of every plan measure, over the items created from
-    `since_year` on (all of them when None)."""
+    `since_year` on (all of them when None). Read-only: shared with other readers for a while."""
+    principal = scope.principal
+    key = ("actions.national", principal.is_national, principal.department_id, since_year,
+           local_today("Europe/Paris"))
+    return await readcache.NATIONAL.get(key, lambda: _national(scope, since_year))
+
+
+async def _national(scope: Scope, since_year: int | None) -> dict[str, Any]:
     since = dt.date(since_year, 1, 1) if since_year is not None else None
     counts = await counts_by_department(scope, since=since)
     departments = await scope.departments()

@@ -76,13 +76,14 @@ class ActionPages(Controller):
         filters = _filters(request, department)
         view = "tableau" if request.query_params.get("vue") == "tableau" else "liste"
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
-        items, total, columns = [], 0, {}
-        if view == "tableau":
-            columns = await board.board(access, filters)
-        else:
-            items, total = await board.list_items(access, pager, filters)
         by_department = await board.counts_by_department(access, department["id"])
         counts = by_department.get(department["id"], {"total": 0, "overdue": 0})
+        items, total, columns = [], 0, {}
+        if view == "tableau":  # unfiltered, the board's columns count what the header counts
+            columns = await board.board(access, filters, counted=None if filters.narrows() else counts)
+        else:  # unfiltered, the list holds every item the counts already counted
+            items, total = await board.list_items(access, pager, filters, with_count=filters.narrows())
+            total = total if filters.narrows() else counts["total"]
         choices = await _choices(department["id"], contacts=False)
         return page(
             "actions/list.html",

@@ -91,7 +91,22 @@ def prepare(directory: Path, scale: float, years: int = 10) -> tuple[str, dict[s
     return url, counts
 
 
-def serve_and_load(url: str, *, concurrency: int, seconds: float) -> tuple[list[dict[str, Any]], float | None]:
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def serve_and_load(
+    url: str, *, concurrency: int, seconds: float, workers: int = 1
+) -> tuple[list[dict[str, Any]], float | None]:
+    """Load the routes on `coord serve --workers N`; also the peak memory of its largest process."""
     port = _free_port()
     env = {
         **os.environ,
@@ -102,7 +117,7 @@ def serve_and_load(url: str, *, concurrency: int, seconds: float) -> tuple[list[
     }
     token = _coord(env, "token", "create", "--email", "bench@coord.test")
     server = subprocess.Popen(
-        [sys.executable, "-m", "coord.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "coord.cli", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -136,7 +151,8 @@ def serve_and_load(url: str, *, concurrency: int, seconds: float) -> tuple[list[
         )
         if load.returncode != 0:
             raise RuntimeError(load.stderr)
-        return json.loads(load.stdout), _peak_rss_mb(server.pid)
+        peaks = [p for p in map(_peak_rss_mb, [server.pid, *_children(server.pid)]) if p is not None]
+        return json.loads(load.stdout), max(peaks, default=None)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -149,7 +165,8 @@ def print_table(report: dict[str, Any]) -> None:
     for r in report["routes"]:
         ratio = f"{r['rps'] / ceiling:.0%}" if ceiling else ""
         print(f"{r['route']:42} {r['rps']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['errors']:>7} {ratio:>10}")
-    print(f"server peak memory: {report['peak_rss_mb']} MB")
+    print(f"server: {report['server_workers']} process(es), {report['concurrency']} clients; "
+          f"peak memory of the largest process: {report['peak_rss_mb']} MB")
     for key, value in report.get("extra", {}).items():
         print(f"{key}: {value}")
 
@@ -159,15 +176,17 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="coord bench")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = national scale (101 départements, 10 years)")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=4, help="clients in flight (default 4)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="seconds of load per route (default 4)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="web processes of the server under test (default: one per core)")
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "latest.json"))
     args = parser.parse_args(argv)
     started = time.perf_counter()
     url, counts = prepare(ROOT / "var" / "bench", args.scale)
     generation = round(time.perf_counter() - started, 1)
     url_1y, _ = prepare(ROOT / "var" / "bench", args.scale, years=1)
-    routes, peak = serve_and_load(url, concurrency=args.concurrency, seconds=args.seconds)
+    routes, peak = serve_and_load(url, concurrency=args.concurrency, seconds=args.seconds, workers=args.workers)
     extra: dict[str, Any] = {"generation_seconds": generation}
     # In-process figures run after the server has stopped, so they do not compete with it.
     extra.update(measures.mail_fan_out(url))  # first: the ticks below queue mails of their own
@@ -181,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         "peak_rss_mb": peak,
         "extra": extra,
         "concurrency": args.concurrency,
+        "server_workers": args.workers,
         "seconds_per_route": args.seconds,
     }
     print_table(report)

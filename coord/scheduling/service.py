@@ -13,6 +13,7 @@ from coord.accounts.roles import Permission
 from coord.audit import log as audit
 from coord.committees.kinds import COMMITTEE_KINDS
 from coord.committees.tables import Committee
+from coord.core import readcache
 from coord.core.db import transaction
 from coord.core.errors import Conflict, Forbidden, ValidationFailed
 from coord.core.validation import Fields
@@ -138,10 +139,25 @@ async def national_cycle(
     access: Scope, year: int, now: dt.datetime, *, state: str | None = None, region: str | None = None,
     config: CycleConfig | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per département visible to `access`: overall state and its slots."""
-    config = config or cycle_config()
+    """One row per département visible to `access`: overall state and its slots. With the configured
+    rules, the rows are shared with other readers for a while (read-only)."""
     if state and state not in STATES:
         raise ValidationFailed({"state": f"État inconnu « {state} » (valeurs : {', '.join(STATES)})."})
+    if config is not None:
+        return await _national_cycle(access, year, now, state, region, config)
+    principal = access.principal
+    # States move with time: the minute is part of the key (a test clock jumps; a real one creeps).
+    key = ("cycle.national", principal.is_national, principal.department_id, year, state, region,
+           now.astimezone(dt.UTC).replace(second=0, microsecond=0))
+    return await readcache.NATIONAL.get(
+        key, lambda: _national_cycle(access, year, now, state, region, cycle_config()),
+        also=(CycleProposal, UnavailableDate),
+    )
+
+
+async def _national_cycle(
+    access: Scope, year: int, now: dt.datetime, state: str | None, region: str | None, config: CycleConfig
+) -> list[dict[str, Any]]:
     departments = await access.departments()
     if region:
         departments = [d for d in departments if region in (d["region_code"], d["region"])]

@@ -158,3 +158,11 @@ def create_app(
         request_max_body_size=5_000_000,
         debug=False,
     )
+
+
+def production_app() -> Litestar:
+    """The app of one process of `coord serve --workers N` (uvicorn imports it in each process)."""
+    from coord.ops.logs import configure_logging
+
+    configure_logging(json_lines=True)
+    return create_app()

@@ -61,7 +61,7 @@ def test_the_national_view_shows_progress_by_department(api_as, web, make_user):
     assert "Hérault" in page and "50 %" in page
 
 
-def test_a_crowded_board_column_shows_its_true_count_and_links_to_the_full_list(api_as, web, make_user):
+def test_a_crowded_board_column_shows_its_true_count_and_links_to_the_full_list(api_as, web, make_user, monkeypatch):
     from coord.actions import board as board_module
 
     api = api_as("prefecture", "34")
@@ -71,11 +71,25 @@ def test_a_crowded_board_column_shows_its_true_count_and_links_to_the_full_list(
                                                  "due_on": due(10 + n)})
         assert created.status_code == 201, created.text
     web.login(make_user("coordinator", "34").email)
-    original = board_module.board.__defaults__
-    board_module.board.__defaults__ = (2,)  # two cards per column, to see the overflow with few items
-    try:
-        page = html.unescape(web.get("/d/34/actions?vue=tableau").text)
-    finally:
-        board_module.board.__defaults__ = original
+    monkeypatch.setattr(board_module, "BOARD_COLUMN_SIZE", 2)  # to see the overflow with few items
+    page = html.unescape(web.get("/d/34/actions?vue=tableau").text)
     assert "À faire (4)" in page and "Action 0" in page and "Action 1" in page and "Action 3" not in page
     assert "Voir les 4 actions « À faire »" in page and "status=a_faire" in page
+
+
+def test_a_filtered_board_counts_and_orders_only_the_matching_items(api_as, web, make_user):
+    api = api_as("prefecture", "34")
+    world = seed(api)
+    mine, theirs = world["contact"]["id"], world["other"]["id"]
+    for title, owner, days in (("Plus tard", mine, 30), ("Bientôt", mine, 3), ("Autre", theirs, 1)):
+        assert api.post("/api/actions", json={"title": title, "owner_contact": owner, "due_on": due(days)}
+                        ).status_code == 201
+    done = api.post("/api/actions", json={"title": "Déjà faite", "owner_contact": mine, "due_on": due(5)}).json()
+    api.post(f"/api/actions/{done['id']}/transition", json={"status": "fait"})
+    web.login(make_user("coordinator", "34").email)
+    everything = html.unescape(web.get("/d/34/actions?vue=tableau").text)
+    assert "À faire (3)" in everything and "Fait (1)" in everything
+    filtered = html.unescape(
+        web.get(f"/d/34/actions?vue=tableau&owner_organisation={world['org']['id']}").text)
+    assert "À faire (2)" in filtered and "Fait (1)" in filtered and "Autre" not in filtered
+    assert filtered.index("Bientôt") < filtered.index("Plus tard")  # the most urgent first

@@ -62,3 +62,20 @@ def test_progress_by_department_and_measure_counts_every_status_and_the_late_one
     assert "sur tout l'historique" in everything and "30 · Gard" in everything
     assert "30 · Gard" not in page
     assert web.get("/actions?depuis=n'importe-quoi").status_code == 200  # a forged period: the default one
+
+
+def test_the_national_view_shows_a_change_made_a_moment_ago(api_as):
+    """The national figures are cached for a while, but every change is audited and the audit moves
+    the cache on: an item closed by a prefecture counts as done on the next look."""
+    herault = api_as("prefecture", "34")
+    item = herault.post("/api/actions", json={"title": "Réunir le CDPD", "due_on": due(5)}).json()
+    national = api_as("national", None)
+
+    def herault_row() -> dict:
+        departments = national.get("/api/actions/national").json()["departments"]
+        return next(d for d in departments if d["code"] == "34")
+
+    assert herault_row()["by_status"]["a_faire"] == 1
+    assert herault.post(f"/api/actions/{item['id']}/transition", json={"status": "fait"}).status_code == 200
+    row = herault_row()
+    assert row["by_status"]["fait"] == 1 and row["by_status"]["a_faire"] == 0 and row["progress"] == 100

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.conftest import run
 from tests.scheduling.support import seed_cdpd
 
 JUNE = dt.datetime(2026, 6, 15, 8, tzinfo=dt.UTC)
@@ -107,3 +108,25 @@ def test_the_national_table_filters_by_state_and_region_and_is_for_the_national_
     other.http.cookies.clear()
     other.login(agent.email)
     assert other.get("/cycle").status_code == 403
+
+
+def test_the_national_table_shows_at_once_what_changed_since_the_last_look(june, api_as):
+    """The table is cached for a while; a date the scheduler proposed (which no one audits) or a meeting
+    an agent planned shows on the next look all the same."""
+    from coord.scheduling.jobs import run_tick
+
+    seed_cdpd(api_as("prefecture", "75"), "75")
+    national = api_as("national", None)
+
+    def paris() -> dict:
+        rows = national.get("/api/cycle", params={"year": 2026}).json()
+        return next(r for r in rows if r["department"] == "75")
+
+    assert not paris()["slots"][0]["proposal_stored"]
+    run(run_tick(JUNE))
+    assert paris()["slots"][0]["proposal_stored"]
+    agent = api_as("prefecture", "75")
+    accepted = agent.post("/api/departments/75/cycle/accept",
+                          json={"year": 2026, "committee_kind": "cdpd_pleniere", "place": "Salle 2"})
+    assert accepted.status_code in (200, 201), accepted.text
+    assert paris()["slots"][0]["meeting"]
