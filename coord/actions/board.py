@@ -15,6 +15,7 @@ from coord.actions.tables import ActionItem
 from coord.core import readcache
 from coord.core.errors import ValidationFailed
 from coord.plans.tables import Measure, Plan
+from coord.territory.tables import Department
 from coord.web.pagination import PageRequest
 
 SORTS = {
@@ -99,10 +100,33 @@ class Filters:
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
 
+async def overdue_condition(scope: Scope, department_id: int | None = None, now: dt.datetime | None = None) -> Any:
+    """Open items past their due date, "today" being each département's own date: overseas ones are
+    a day ahead of or behind Paris for a few hours every day. Most of the day every zone has the
+    same date, and the condition is one date comparison."""
+    zones = scope.select(Department, Department.id, Department.timezone)
+    if department_id is not None:
+        zones = zones.where(Department.id == department_id)
+    by_day: dict[dt.date, list[int]] = {}
+    for row in await zones:
+        by_day.setdefault(local_today(row["timezone"], now), []).append(row["id"])
+    still_open = ActionItem.status.is_in(list(transitions.OPEN))
+    if len(by_day) <= 1:
+        day = next(iter(by_day), local_today("Europe/Paris", now))
+        return still_open & (ActionItem.due_on < day)
+    late: Any = None
+    for day, ids in by_day.items():
+        condition = ActionItem.department.is_in(ids) & (ActionItem.due_on < day)
+        late = condition if late is None else late | condition
+    return still_open & late
+
+
 async def _conditions(scope: Scope, filters: Filters) -> list[Any]:
     conditions: list[Any] = []
+    department_id = None
     if filters.department:
-        conditions.append(ActionItem.department == (await scope.department(filters.department))["id"])
+        department_id = (await scope.department(filters.department))["id"]
+        conditions.append(ActionItem.department == department_id)
     if filters.status == "ouvertes":
         conditions.append(ActionItem.status.is_in(list(transitions.OPEN)))
     elif filters.status == "fermees":
@@ -120,9 +144,7 @@ async def _conditions(scope: Scope, filters: Filters) -> list[Any]:
     if filters.due_to:
         conditions.append(ActionItem.due_on <= filters.due_to)
     if filters.overdue:
-        # "Today" differs by a day at most between zones; the row-level flag uses each one's zone.
-        conditions.append(ActionItem.status.is_in(list(transitions.OPEN)))
-        conditions.append(ActionItem.due_on < local_today("Europe/Paris"))
+        conditions.append(await overdue_condition(scope, department_id))
     return conditions
 
 
@@ -198,13 +220,13 @@ async def board(
 
 
 async def counts_by_department(
-    scope: Scope, department_id: int | None = None, since: dt.date | None = None
+    scope: Scope, department_id: int | None = None, since: dt.date | None = None, now: dt.datetime | None = None
 ) -> dict[int, dict[str, int]]:
     """{department id: {status: n, "overdue": n, "total": n}} for every visible département, or one;
     only the items created on or after `since` when given."""
     rows = scope.select(ActionItem, ActionItem.department, ActionItem.status, Count(ActionItem.id, alias="n"))
     overdue = scope.select(ActionItem, ActionItem.department, Count(ActionItem.id, alias="n")).where(
-        ActionItem.status.is_in(list(transitions.OPEN)) & (ActionItem.due_on < local_today("Europe/Paris"))
+        await overdue_condition(scope, department_id, now)
     )
     if since is not None:
         rows = rows.where(ActionItem.created_on >= since)
@@ -224,7 +246,9 @@ async def counts_by_department(
     return result
 
 
-async def counts_by_measure(scope: Scope, since: dt.date | None = None) -> list[dict[str, Any]]:
+async def counts_by_measure(
+    scope: Scope, since: dt.date | None = None, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """Per plan measure: items by status, open, done and overdue. The counts group on the item's own
     columns (a covering index) and the measures' labels come in one small query after."""
     period = [ActionItem.created_on >= since] if since is not None else []
@@ -234,8 +258,7 @@ async def counts_by_measure(scope: Scope, since: dt.date | None = None) -> list[
     if not rows:
         return []
     overdue = await scope.select(ActionItem, ActionItem.measure, Count(ActionItem.id, alias="n")).where(
-        ActionItem.measure.is_not_null() & ActionItem.status.is_in(list(transitions.OPEN))
-        & (ActionItem.due_on < local_today("Europe/Paris")), *period
+        ActionItem.measure.is_not_null(), await overdue_condition(scope, now=now), *period
     ).group_by(ActionItem.measure)
     late = {row["measure"]: row["n"] for row in overdue}
     labels = {

@@ -79,3 +79,34 @@ def test_the_national_view_shows_a_change_made_a_moment_ago(api_as):
     assert herault.post(f"/api/actions/{item['id']}/transition", json={"status": "fait"}).status_code == 200
     row = herault_row()
     assert row["by_status"]["fait"] == 1 and row["by_status"]["a_faire"] == 0 and row["progress"] == 100
+
+
+def test_overdue_is_counted_with_each_departments_own_date(api_as):
+    """La Réunion is a day ahead of Paris in its early hours, Guyane a day behind in Paris's: an item
+    due on day D is late there by their own calendar, not by Paris's."""
+    from coord.accounts.access import Principal, Scope
+    from coord.accounts.roles import Role
+    from coord.actions import board
+    from coord.territory.tables import Department
+
+    day = dt.date.fromisoformat(due(5))
+    for code in ("34", "974", "973"):
+        created = api_as("prefecture", code).post("/api/actions", json={"title": "Réunir le CDPD", "due_on": due(5)})
+        assert created.status_code == 201, created.text
+    ids = {row["code"]: row["id"] for row in run(Department.select(Department.id, Department.code).where(
+        Department.code.is_in(["34", "974", "973"])))}
+    national = Scope(Principal(user_id=None, email="miprof@coord.test", full_name="MIPROF", role=Role.NATIONAL))
+
+    def late_at(instant: dt.datetime) -> dict[str, int]:
+        counts = run(board.counts_by_department(national, now=instant))
+        return {code: counts[i]["overdue"] for code, i in ids.items()}
+
+    evening = dt.datetime.combine(day, dt.time(21), tzinfo=dt.UTC)  # 01:00 the next day in La Réunion
+    assert late_at(evening) == {"34": 0, "974": 1, "973": 0}
+    past_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 30), tzinfo=dt.UTC)
+    assert late_at(past_midnight) == {"34": 1, "974": 1, "973": 0}  # still day D in Cayenne
+    next_morning = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
+    assert late_at(next_morning) == {"34": 1, "974": 1, "973": 1}
+    own = Scope(Principal(user_id=None, email="p@974.test", full_name="P", role=Role.PREFECTURE,
+                          department_id=ids["974"], department_code="974"))
+    assert run(board.counts_by_department(own, ids["974"], now=evening))[ids["974"]]["overdue"] == 1
