@@ -27,7 +27,8 @@ Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]
 FILTERS_DOC = (
     "Filtres : department, status (ou « ouvertes », « fermees »), owner_organisation, committee, measure, "
-    "due_from, due_to (AAAA-MM-JJ), overdue=1 ; tri : sort (echeance, -echeance, creation, -creation, titre, statut)"
+    "due_from, due_to (AAAA-MM-JJ), overdue=1, tag (une étiquette) ; "
+    "tri : sort (echeance, -echeance, creation, -creation, titre, statut)"
 )
 
 

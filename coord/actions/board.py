@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from coord.accounts.access import Scope
@@ -14,6 +15,7 @@ from coord.actions.service import ITEM_COLUMNS, item_out, local_today
 from coord.actions.tables import ActionItem
 from coord.core import readcache
 from coord.core.errors import ValidationFailed
+from coord.core.validation import CONTROL_RE
 from coord.plans.tables import Measure, Plan
 from coord.territory.tables import Department
 from coord.web.pagination import PageRequest
@@ -38,6 +40,7 @@ class Filters:
     due_from: dt.date | None = None
     due_to: dt.date | None = None
     overdue: bool = False
+    tag: str | None = None
     sort: str = "echeance"
 
     @classmethod
@@ -69,6 +72,9 @@ class Filters:
         status = params.get("status") or None
         if status and status not in transitions.STATUSES and status not in ("ouvertes", "fermees"):
             errors["status"] = "Statut inconnu."
+        tag = str(params.get("tag") or "").strip().lower() or None
+        if tag and (len(tag) > 40 or "," in tag or CONTROL_RE.search(tag)):
+            errors["tag"] = "Étiquette invalide (40 caractères au plus, sans virgule)."
         sort = params.get("sort") or "echeance"
         if sort not in SORTS:
             errors["sort"] = "Tri inconnu."
@@ -81,6 +87,7 @@ class Filters:
             due_from=day("due_from"),
             due_to=day("due_to"),
             overdue=str(params.get("overdue") or "").lower() in {"1", "true", "on", "oui"},
+            tag=tag,
             sort=sort,
         )
         if errors:
@@ -95,7 +102,8 @@ class Filters:
         values = {
             "status": self.status, "owner_organisation": self.owner_organisation, "committee": self.committee,
             "measure": self.measure, "due_from": self.due_from, "due_to": self.due_to,
-            "overdue": "1" if self.overdue else None, "sort": self.sort if self.sort != "echeance" else None,
+            "overdue": "1" if self.overdue else None, "tag": self.tag,
+            "sort": self.sort if self.sort != "echeance" else None,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
@@ -145,7 +153,15 @@ async def _conditions(scope: Scope, filters: Filters) -> list[Any]:
         conditions.append(ActionItem.due_on <= filters.due_to)
     if filters.overdue:
         conditions.append(await overdue_condition(scope, department_id))
+    if filters.tag:
+        conditions.append(has_tag(filters.tag))
     return conditions
+
+
+def has_tag(tag: str) -> WhereRaw:
+    """Items carrying `tag` exactly: tags are stored lower case, comma separated, with no comma inside."""
+    pattern = "%," + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ",%"
+    return WhereRaw("(',' || \"action_item\".\"tags\" || ',') LIKE {} ESCAPE '\\'", pattern)
 
 
 async def list_items(

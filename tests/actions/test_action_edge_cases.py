@@ -169,7 +169,8 @@ def test_a_contact_who_left_gets_no_digest(api_as):
 @pytest.mark.parametrize(
     "query",
     ["department=ZZ", "department=30", "status=ferme", "committee=abc", "committee=99999999999", "due_from=2026-13-01",
-     "sort=prix", "overdue=peut-etre", "page=0", "per_page=100000", "measure=-1", "owner_organisation=%00"],
+     "sort=prix", "overdue=peut-etre", "page=0", "per_page=100000", "measure=-1", "owner_organisation=%00",
+     "tag=a,b", "tag=%00", "tag=" + "x" * 41],
 )
 def test_a_malformed_filter_is_a_clear_error_never_a_crash(api_as, query):
     api = api_as("prefecture", "34")

@@ -183,3 +183,31 @@ def test_observers_read_but_cannot_change_and_other_departments_see_nothing(api_
     assert intruder.get(f"/api/actions/{item['id']}").status_code == 404
     assert intruder.get("/api/actions").json()["total"] == 0
     assert intruder.post(f"/api/actions/{item['id']}/comments", json={"comment": "x"}).status_code == 404
+
+
+def test_the_tag_filter_matches_whole_tags_only(api_as, web, make_user):
+    api = api_as("prefecture", "34")
+    world = seed(api)
+    _item(api, world, title="Former les éducateurs", tags=["Formation", "ASE"])
+    _item(api, world, title="Former les gendarmes", tags=["form"])
+    _item(api, world, title="Taux de 100%", tags=["taux_100%"])
+    _item(api, world, title="Sans étiquette")
+
+    def titles(tag: str) -> list[str]:
+        response = api.get("/api/actions", params={"tag": tag, "sort": "titre"})
+        assert response.status_code == 200, response.text
+        return [i["title"] for i in response.json()["items"]]
+
+    assert titles("formation") == ["Former les éducateurs"]  # stored lower case, matched whole
+    assert titles("form") == ["Former les gendarmes"]
+    assert titles("taux_100%") == ["Taux de 100%"] and titles("taux_1000") == [] and titles("%") == []
+    refused = api.get("/api/actions", params={"tag": "a,b"})
+    assert refused.status_code == 422 and "tag" in refused.json()["errors"]
+    csv = api.get("/api/actions/export.csv", params={"tag": "ase"}).text
+    assert "Former les éducateurs" in csv and "gendarmes" not in csv
+
+    web.login(make_user("coordinator", "34").email)
+    page = web.get("/d/34/actions", params={"tag": "ase"}).text
+    assert "Former les éducateurs" in page and "Former les gendarmes" not in page and 'value="ase"' in page
+    item_id = api.get("/api/actions", params={"tag": "ase"}).json()["items"][0]["id"]
+    assert 'href="/d/34/actions?tag=ase"' in web.get(f"/d/34/actions/{item_id}").text
