@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-os.environ.setdefault("PICCOLO_CONF", "coord.piccolo_conf")
+os.environ.setdefault("PICCOLO_CONF", "coord.app.piccolo_conf")
 os.environ.setdefault("COORD_DATABASE_URL", "sqlite:///var/test-import.sqlite3")
 
 PG_ADMIN_DSN = os.environ.get("COORD_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -104,9 +104,9 @@ async def _end_leftover_sessions(conn: Any) -> None:
 
 
 def _migrate(url: str) -> None:
-    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.piccolo_conf"}
+    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf"}
     result = subprocess.run(
-        [sys.executable, "-m", "coord.cli", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "coord.app.cli", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     if result.returncode != 0:
         raise RuntimeError(f"migrations failed on {url}:\n{result.stdout}\n{result.stderr}")
@@ -126,8 +126,8 @@ async def _pg_admin(sql: str) -> None:
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     from piccolo.engine.postgres import PostgresEngine
 
+    from coord.app.reference import load_all
     from coord.core.db import PooledSQLiteEngine, use_engine
-    from coord.reference import load_all
 
     name = request.param
     if name == "sqlite":
@@ -178,7 +178,7 @@ def settings(db: Database) -> Any:
 
 @pytest.fixture
 def app(db: Database, settings: Any) -> Any:
-    from coord.web.app import create_app
+    from coord.app.factory import create_app
 
     return create_app(settings, engine=db.engine)
 
@@ -247,7 +247,7 @@ class Account:
 
 @pytest.fixture
 def make_user(db: Database) -> Callable[..., Account]:
-    from coord.accounts.access import SYSTEM, Scope
+    from coord.access import SYSTEM, Scope
     from coord.accounts.service import create_token, create_user
 
     counter = iter(range(1, 10_000))

@@ -7,9 +7,9 @@ import hashlib
 import secrets
 from typing import Any
 
-from coord.accounts.access import Principal, Scope
+from coord.access import Principal, Scope, department_of
+from coord.access.roles import ROLE_LABELS, Permission, Role
 from coord.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
-from coord.accounts.roles import ROLE_LABELS, Permission, Role
 from coord.accounts.tables import ApiToken, LoginAttempt, User
 from coord.audit import log as audit
 from coord.core.db import transaction
@@ -32,7 +32,7 @@ def _now() -> dt.datetime:
 async def principal_for_user(user: dict[str, Any]) -> Principal:
     code = None
     if user.get("department"):
-        row = await Department.select(Department.code).where(Department.id == user["department"]).first()
+        row = await department_of(user, Department.code)
         code = row["code"] if row else None
     return Principal(
         user_id=user["id"],

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import Parameter
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.actions import board, exports, partner, service
 from coord.actions import feed as _feed  # noqa: F401 (registers the due dates in the calendar feeds)
 from coord.actions.schemas import (
@@ -20,8 +20,8 @@ from coord.actions.schemas import (
     LinkOut,
     TransitionIn,
 )
+from coord.core.pagination import PageRequest, Paginated, paginated
 from coord.partners.schemas import to_dict
-from coord.web.pagination import PageRequest, Paginated, paginated
 
 Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]
@@ -45,8 +45,11 @@ class ActionApi(Controller):
     @get("/export.csv", summary="Export CSV de la liste filtrée", description=FILTERS_DOC)
     async def export_csv(self, access: Scope, request: Request) -> Response:
         items, _ = await board.list_items(access, None, board.Filters.parse(request.query_params))
-        return Response(exports.to_csv(items), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="actions.csv"'})
+        return Response(
+            exports.to_csv(items),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="actions.csv"'},
+        )
 
     @get("/export.xlsx", summary="Export XLSX de la liste filtrée", description=FILTERS_DOC)
     async def export_xlsx(self, access: Scope, request: Request) -> Response:

@@ -9,16 +9,16 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.actions import transitions
 from coord.actions.service import ITEM_COLUMNS, item_out, local_today
 from coord.actions.tables import ActionItem
 from coord.core import readcache
 from coord.core.errors import ValidationFailed
-from coord.core.validation import CONTROL_RE
+from coord.core.pagination import PageRequest
+from coord.core.validation import is_one_line, parse_id
 from coord.plans.tables import Measure, Plan
 from coord.territory.tables import Department
-from coord.web.pagination import PageRequest
 
 SORTS = {
     "echeance": (ActionItem.due_on, True),
@@ -52,12 +52,10 @@ class Filters:
             raw = params.get(name)
             if raw in (None, ""):
                 return None
-            try:
-                value = int(raw)
-            except (TypeError, ValueError):
+            value = parse_id(raw)  # beyond 32 bits it names nothing: refused, not ignored
+            if value is None:
                 errors[name] = "Identifiant invalide."
-                return None
-            return value if 0 < value < 2**31 else None
+            return value
 
         def day(name: str) -> dt.date | None:
             raw = params.get(name)
@@ -73,7 +71,7 @@ class Filters:
         if status and status not in transitions.STATUSES and status not in ("ouvertes", "fermees"):
             errors["status"] = "Statut inconnu."
         tag = str(params.get("tag") or "").strip().lower() or None
-        if tag and (len(tag) > 40 or "," in tag or CONTROL_RE.search(tag)):
+        if tag and (len(tag) > 40 or "," in tag or not is_one_line(tag)):
             errors["tag"] = "Étiquette invalide (40 caractères au plus, sans virgule)."
         sort = params.get("sort") or "echeance"
         if sort not in SORTS:
@@ -100,9 +98,14 @@ class Filters:
 
     def query_params(self) -> dict[str, Any]:
         values = {
-            "status": self.status, "owner_organisation": self.owner_organisation, "committee": self.committee,
-            "measure": self.measure, "due_from": self.due_from, "due_to": self.due_to,
-            "overdue": "1" if self.overdue else None, "tag": self.tag,
+            "status": self.status,
+            "owner_organisation": self.owner_organisation,
+            "committee": self.committee,
+            "measure": self.measure,
+            "due_from": self.due_from,
+            "due_to": self.due_to,
+            "overdue": "1" if self.overdue else None,
+            "tag": self.tag,
             "sort": self.sort if self.sort != "echeance" else None,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
@@ -112,9 +115,9 @@ async def overdue_condition(scope: Scope, department_id: int | None = None, now:
     """Open items past their due date, "today" being each département's own date: overseas ones are
     a day ahead of or behind Paris for a few hours every day. Most of the day every zone has the
     same date, and the condition is one date comparison."""
-    zones = scope.select(Department, Department.id, Department.timezone)
     if department_id is not None:
-        zones = zones.where(Department.id == department_id)
+        scope = scope.within(department_id)
+    zones = scope.select(Department, Department.id, Department.timezone)
     by_day: dict[dt.date, list[int]] = {}
     for row in await zones:
         by_day.setdefault(local_today(row["timezone"], now), []).append(row["id"])
@@ -124,17 +127,14 @@ async def overdue_condition(scope: Scope, department_id: int | None = None, now:
         return still_open & (ActionItem.due_on < day)
     late: Any = None
     for day, ids in by_day.items():
-        condition = ActionItem.department.is_in(ids) & (ActionItem.due_on < day)
+        condition = scope.across(ids).condition(ActionItem) & (ActionItem.due_on < day)
         late = condition if late is None else late | condition
     return still_open & late
 
 
 async def _conditions(scope: Scope, filters: Filters) -> list[Any]:
+    """The conditions of `filters` but the département's: `scope` is already narrowed to it (`within_code`)."""
     conditions: list[Any] = []
-    department_id = None
-    if filters.department:
-        department_id = (await scope.department(filters.department))["id"]
-        conditions.append(ActionItem.department == department_id)
     if filters.status == "ouvertes":
         conditions.append(ActionItem.status.is_in(list(transitions.OPEN)))
     elif filters.status == "fermees":
@@ -152,7 +152,7 @@ async def _conditions(scope: Scope, filters: Filters) -> list[Any]:
     if filters.due_to:
         conditions.append(ActionItem.due_on <= filters.due_to)
     if filters.overdue:
-        conditions.append(await overdue_condition(scope, department_id))
+        conditions.append(await overdue_condition(scope))
     if filters.tag:
         conditions.append(has_tag(filters.tag))
     return conditions
@@ -169,6 +169,7 @@ async def list_items(
 ) -> tuple[list[dict[str, Any]], int]:
     """Items matching `filters`, sorted; every item when `page` is None (exports). The total is
     counted only `with_count` (else it is the number of rows returned)."""
+    scope = await scope.within_code(filters.department)
     query = scope.select(ActionItem, *ITEM_COLUMNS)
     count = scope.count(ActionItem)
     for condition in await _conditions(scope, filters):
@@ -183,7 +184,10 @@ async def list_items(
 
 
 CARD_COLUMNS = (
-    ActionItem.id, ActionItem.title, ActionItem.status, ActionItem.due_on,
+    ActionItem.id,
+    ActionItem.title,
+    ActionItem.status,
+    ActionItem.due_on,
     ActionItem.department.timezone.as_alias("timezone"),
     ActionItem.owner_organisation.name.as_alias("owner_organisation_name"),
 )
@@ -193,8 +197,14 @@ def card_out(row: dict[str, Any]) -> dict[str, Any]:
     """What a board card shows of an item."""
     due_on = row["due_on"]
     overdue = bool(due_on and row["status"] in transitions.OPEN and due_on < local_today(row["timezone"]))
-    return {"id": row["id"], "title": row["title"], "status": row["status"], "due_on": due_on,
-            "overdue": overdue, "owner_organisation_name": row["owner_organisation_name"] or ""}
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "status": row["status"],
+        "due_on": due_on,
+        "overdue": overdue,
+        "owner_organisation_name": row["owner_organisation_name"] or "",
+    }
 
 
 BOARD_COLUMN_SIZE = 30  # cards per column; the column's link opens the full list
@@ -212,6 +222,7 @@ async def board(
     has it already, for the same filters."""
     per_column = per_column or BOARD_COLUMN_SIZE
     base = Filters(**{**vars(filters), "status": None})
+    scope = await scope.within_code(base.department)
     conditions = await _conditions(scope, base)
     if counted is None:
         totals = scope.select(ActionItem, ActionItem.status, Count(ActionItem.id, alias="n"))
@@ -240,16 +251,15 @@ async def counts_by_department(
 ) -> dict[int, dict[str, int]]:
     """{department id: {status: n, "overdue": n, "total": n}} for every visible département, or one;
     only the items created on or after `since` when given."""
+    if department_id is not None:
+        scope = scope.within(department_id)
     rows = scope.select(ActionItem, ActionItem.department, ActionItem.status, Count(ActionItem.id, alias="n"))
     overdue = scope.select(ActionItem, ActionItem.department, Count(ActionItem.id, alias="n")).where(
-        await overdue_condition(scope, department_id, now)
+        await overdue_condition(scope, now=now)
     )
     if since is not None:
         rows = rows.where(ActionItem.created_on >= since)
         overdue = overdue.where(ActionItem.created_on >= since)
-    if department_id is not None:
-        rows = rows.where(ActionItem.department == department_id)
-        overdue = overdue.where(ActionItem.department == department_id)
     rows = await rows.group_by(ActionItem.department, ActionItem.status)
     overdue = await overdue.group_by(ActionItem.department)
     result: dict[int, dict[str, int]] = {}
@@ -268,14 +278,18 @@ async def counts_by_measure(
     """Per plan measure: items by status, open, done and overdue. The counts group on the item's own
     columns (a covering index) and the measures' labels come in one small query after."""
     period = [ActionItem.created_on >= since] if since is not None else []
-    rows = await scope.select(
-        ActionItem, ActionItem.measure, ActionItem.status, Count(ActionItem.id, alias="n")
-    ).where(ActionItem.measure.is_not_null(), *period).group_by(ActionItem.measure, ActionItem.status)
+    rows = (
+        await scope.select(ActionItem, ActionItem.measure, ActionItem.status, Count(ActionItem.id, alias="n"))
+        .where(ActionItem.measure.is_not_null(), *period)
+        .group_by(ActionItem.measure, ActionItem.status)
+    )
     if not rows:
         return []
-    overdue = await scope.select(ActionItem, ActionItem.measure, Count(ActionItem.id, alias="n")).where(
-        ActionItem.measure.is_not_null(), await overdue_condition(scope, now=now), *period
-    ).group_by(ActionItem.measure)
+    overdue = (
+        await scope.select(ActionItem, ActionItem.measure, Count(ActionItem.id, alias="n"))
+        .where(ActionItem.measure.is_not_null(), await overdue_condition(scope, now=now), *period)
+        .group_by(ActionItem.measure)
+    )
     late = {row["measure"]: row["n"] for row in overdue}
     labels = {
         row["id"]: row
@@ -288,10 +302,18 @@ async def counts_by_measure(
         label = labels[row["measure"]]
         entry = measures.setdefault(
             row["measure"],
-            {"measure": row["measure"], "label": f"{label['plan']} – mesure {label['number']}",
-             "title": label["title"], "plan": label["plan"], "number": label["number"],
-             "total": 0, "done": 0, "open": 0, "overdue": late.get(row["measure"], 0),
-             "by_status": dict.fromkeys(transitions.STATUSES, 0)},
+            {
+                "measure": row["measure"],
+                "label": f"{label['plan']} – mesure {label['number']}",
+                "title": label["title"],
+                "plan": label["plan"],
+                "number": label["number"],
+                "total": 0,
+                "done": 0,
+                "open": 0,
+                "overdue": late.get(row["measure"], 0),
+                "by_status": dict.fromkeys(transitions.STATUSES, 0),
+            },
         )
         entry["total"] += row["n"]
         entry["by_status"][row["status"]] = entry["by_status"].get(row["status"], 0) + row["n"]
@@ -312,7 +334,8 @@ ALL_HISTORY = "tout"
 async def plan_periods() -> list[dict[str, Any]]:
     """The national plans, the latest first: the periods the national view can show."""
     return await Plan.select(Plan.code, Plan.title, Plan.start_year, Plan.end_year).order_by(
-        Plan.start_year, ascending=False)
+        Plan.start_year, ascending=False
+    )
 
 
 def read_since(raw: Any, periods: list[dict[str, Any]], today: dt.date) -> int | None:
@@ -337,17 +360,16 @@ def period_choices(periods: list[dict[str, Any]], today: dt.date) -> list[tuple[
     """(value, label) of the periods the national view offers."""
     recent = today.year - 2
     choices = [(str(recent), f"Les trois dernières années (depuis {recent})")]
-    choices += [(str(p["start_year"]), f"Depuis {p['start_year']} · {p['title']}") for p in periods
-                if p["start_year"] != recent]
+    choices += [
+        (str(p["start_year"]), f"Depuis {p['start_year']} · {p['title']}") for p in periods if p["start_year"] != recent
+    ]
     return [*choices, (ALL_HISTORY, "Tout l'historique")]
 
 
 async def national(scope: Scope, since_year: int | None = None) -> dict[str, Any]:
     """Progress of every visible département and of every plan measure, over the items created from
     `since_year` on (all of them when None). Read-only: shared with other readers for a while."""
-    principal = scope.principal
-    key = ("actions.national", principal.is_national, principal.department_id, since_year,
-           local_today("Europe/Paris"))
+    key = scope.cache_key("actions.national", since_year, local_today("Europe/Paris"))
     return await readcache.NATIONAL.get(key, lambda: _national(scope, since_year))
 
 
@@ -358,12 +380,18 @@ async def _national(scope: Scope, since_year: int | None) -> dict[str, Any]:
     rows = []
     for department in departments:
         entry = counts.get(department["id"], {"total": 0, "overdue": 0})
-        rows.append({
-            "code": department["code"], "name": department["name"], "total": entry["total"],
-            "open": sum(entry.get(s, 0) for s in transitions.OPEN), "done": entry.get("fait", 0),
-            "overdue": entry["overdue"], "progress": progress(entry),
-            "by_status": {status: entry.get(status, 0) for status in transitions.STATUSES},
-        })
+        rows.append(
+            {
+                "code": department["code"],
+                "name": department["name"],
+                "total": entry["total"],
+                "open": sum(entry.get(s, 0) for s in transitions.OPEN),
+                "done": entry.get("fait", 0),
+                "overdue": entry["overdue"],
+                "progress": progress(entry),
+                "by_status": {status: entry.get(status, 0) for status in transitions.STATUSES},
+            }
+        )
     measures = await counts_by_measure(scope, since)
     for measure in measures:
         measure["progress"] = progress({"total": measure["total"], **measure["by_status"]})

@@ -14,8 +14,21 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 HEADERS = [
-    "N°", "Titre", "Statut", "Échéance", "En retard", "Organisation responsable", "Contact", "Instance",
-    "Réunion d'origine", "Mesure du plan", "Priorité", "Avancement (%)", "Étiquettes", "Créée le", "Faite le",
+    "N°",
+    "Titre",
+    "Statut",
+    "Échéance",
+    "En retard",
+    "Organisation responsable",
+    "Contact",
+    "Instance",
+    "Réunion d'origine",
+    "Mesure du plan",
+    "Priorité",
+    "Avancement (%)",
+    "Étiquettes",
+    "Créée le",
+    "Faite le",
 ]
 # A formula-looking cell would run in the spreadsheet of whoever opens the export.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -1,20 +1,26 @@
 """Due dates of action items in the calendar feeds, as VTODOs: a département's feed holds its items,
-a committee's feed the items of that committee."""
+a committee's feed the items of that committee, a contact's feed the items that contact owns."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from coord.access import system_scope
 from coord.actions import transitions
 from coord.actions.tables import ActionItem
 from coord.calendar.feeds import register_todo_provider
-from coord.calendar.models import CalendarTodo, Person
 from coord.core.settings import current_settings
+from coord.ics.models import CalendarTodo, Person
 
 PRIORITY = {"haute": 1, "normale": 5, "basse": 9}
-TODO_STATUS = {"a_faire": "NEEDS-ACTION", "en_cours": "IN-PROCESS", "bloque": "NEEDS-ACTION",
-               "fait": "COMPLETED", "abandonne": "CANCELLED"}
+TODO_STATUS = {
+    "a_faire": "NEEDS-ACTION",
+    "en_cours": "IN-PROCESS",
+    "bloque": "NEEDS-ACTION",
+    "fait": "COMPLETED",
+    "abandonne": "CANCELLED",
+}
 
 
 @register_todo_provider
@@ -22,17 +28,36 @@ async def action_todos(
     kind: str, target_id: int, department: dict[str, Any], start: dt.datetime, end: dt.datetime
 ) -> list[CalendarTodo]:
     """Items due within the feed's window (indexed on status and due date, like the board)."""
-    column = ActionItem.department if kind == "department" else ActionItem.committee
-    rows = await ActionItem.select(
-        ActionItem.id, ActionItem.title, ActionItem.status, ActionItem.due_on, ActionItem.created_on,
-        ActionItem.priority,
-        ActionItem.owner_organisation.name.as_alias("owner"),
-    ).where(
-        (column == target_id)
-        & ActionItem.due_on.is_not_null()
-        & (ActionItem.due_on >= start.date())
-        & (ActionItem.due_on <= end.date())
-    ).order_by(ActionItem.due_on)
+    # A contact's feed holds the items that contact owns, a committee's those of the committee; all of
+    # them only within the feed's own département (ids of different tables must never be compared).
+    columns = {
+        "department": ActionItem.department,
+        "committee": ActionItem.committee,
+        "contact": ActionItem.owner_contact,
+    }
+    column = columns.get(kind)
+    if column is None:
+        return []
+    rows = (
+        await system_scope(department["id"])
+        .select(
+            ActionItem,
+            ActionItem.id,
+            ActionItem.title,
+            ActionItem.status,
+            ActionItem.due_on,
+            ActionItem.created_on,
+            ActionItem.priority,
+            ActionItem.owner_organisation.name.as_alias("owner"),
+        )
+        .where(
+            (column == target_id)
+            & ActionItem.due_on.is_not_null()
+            & (ActionItem.due_on >= start.date())
+            & (ActionItem.due_on <= end.date())
+        )
+        .order_by(ActionItem.due_on)
+    )
     settings = current_settings()
     base, domain = settings.base_url, settings.mail_domain
     organizer = Person(settings.organiser_email, settings.organiser_name)

@@ -10,8 +10,8 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Template
 
-from coord.accounts.access import SYSTEM, Principal, Scope
-from coord.accounts.roles import Permission, Role
+from coord.access import SYSTEM, Principal, Scope, link_principal, link_scope
+from coord.access.roles import Permission
 from coord.actions import service, transitions
 from coord.actions.tables import ActionItem
 from coord.core.db import transaction
@@ -20,6 +20,7 @@ from coord.core.settings import current_settings
 from coord.links import service as links
 from coord.mail import outbox
 from coord.mail.tables import OutboxMessage
+from coord.meetings.notify import render
 from coord.web.forms import form_data, page
 
 LINK_PURPOSE = "action"
@@ -61,7 +62,7 @@ async def revoke_links(scope: Scope, item_id: int) -> int:
 
 def partner_principal(row: dict[str, Any]) -> Principal:
     name = f"{row.get('owner_name') or row.get('owner_email') or 'partenaire'} (lien partenaire)"
-    return Principal(user_id=None, email=name, full_name=name, role=Role.OBSERVER, department_id=row["department"])
+    return link_principal(name, row["department"])
 
 
 # -- the weekly digest -----------------------------------------------------------------------------
@@ -99,8 +100,6 @@ async def queue_owner_digests(now: dt.datetime) -> int:
     """One mail per owner contact and ISO week listing their open items due within two weeks or
     overdue, each with its link. Reads only open items up to the horizon (indexed on status and
     due date), so the cost follows what is due, not the history. Returns how many were queued."""
-    from coord.meetings.notify import render
-
     horizon = (now + DIGEST_HORIZON).date()
     due_condition = (
         ActionItem.status.is_in(list(transitions.OPEN))
@@ -196,8 +195,13 @@ def _digest(
 
 async def _resolve(token: str) -> dict[str, Any]:
     link = await links.resolve(token, LINK_PURPOSE)
-    row = await ActionItem.select(*service.ITEM_COLUMNS).where(ActionItem.id == link.target_id).first()
-    if row is None or row["department"] != link.department_id:
+    row = (
+        await link_scope(link.department_id)
+        .select(ActionItem, *service.ITEM_COLUMNS)
+        .where(ActionItem.id == link.target_id)
+        .first()
+    )
+    if row is None:
         raise links.LinkInvalid("Cette action n'existe plus.")
     if link.contact_id is not None and link.contact_id != row["owner_contact"]:
         # Handed to another owner: the former owner's links stop working at once.
@@ -213,7 +217,7 @@ async def _view(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def _invalid(exc: links.LinkInvalid) -> Template:
-    return page("error.html", status=403, title="Lien non valide", detail=exc.message)
+    return page("error.html", status=exc.status_code, title="Lien non valide", detail=exc.message)
 
 
 @get("/r/action/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)

@@ -7,44 +7,45 @@ import datetime as dt
 import msgspec
 
 from coord.actions.service import NO_VICTIM_DATA
+from coord.core.validation import DbInt, Id
 
 
 class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
     title: str
     description: str = msgspec.field(default="")
     department: str | None = None
-    committee: int | None = None
-    meeting: int | None = None
-    measure: int | None = None
-    owner_organisation: int | None = None
-    owner_contact: int | None = None
+    committee: Id | None = None
+    meeting: Id | None = None
+    measure: Id | None = None
+    owner_organisation: Id | None = None
+    owner_contact: Id | None = None
     due_on: str | None = None
     priority: str = "normale"
-    progress: int = 0
+    progress: DbInt = 0
     tags: list[str] = msgspec.field(default_factory=list)
 
 
 class ActionPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     title: str | msgspec.UnsetType = msgspec.UNSET
     description: str | msgspec.UnsetType = msgspec.UNSET
-    committee: int | msgspec.UnsetType | None = msgspec.UNSET
-    meeting: int | msgspec.UnsetType | None = msgspec.UNSET
-    measure: int | msgspec.UnsetType | None = msgspec.UNSET
-    owner_organisation: int | msgspec.UnsetType | None = msgspec.UNSET
-    owner_contact: int | msgspec.UnsetType | None = msgspec.UNSET
+    committee: Id | msgspec.UnsetType | None = msgspec.UNSET
+    meeting: Id | msgspec.UnsetType | None = msgspec.UNSET
+    measure: Id | msgspec.UnsetType | None = msgspec.UNSET
+    owner_organisation: Id | msgspec.UnsetType | None = msgspec.UNSET
+    owner_contact: Id | msgspec.UnsetType | None = msgspec.UNSET
     due_on: str | msgspec.UnsetType | None = msgspec.UNSET
     priority: str | msgspec.UnsetType = msgspec.UNSET
-    progress: int | msgspec.UnsetType = msgspec.UNSET
+    progress: DbInt | msgspec.UnsetType = msgspec.UNSET
     tags: list[str] | msgspec.UnsetType = msgspec.UNSET
-    version: int | msgspec.UnsetType = msgspec.UNSET
+    version: DbInt | msgspec.UnsetType = msgspec.UNSET
 
 
 class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):
     status: str
     reopen: bool = False
     comment: str = ""
-    progress: int | None = None
-    version: int | None = None
+    progress: DbInt | None = None
+    version: DbInt | None = None
 
 
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -52,11 +53,11 @@ class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class FromDecisionsIn(msgspec.Struct, forbid_unknown_fields=True):
-    decisions: list[int]
-    owner_organisation: int | None = None
-    owner_contact: int | None = None
+    decisions: list[Id]
+    owner_organisation: Id | None = None
+    owner_contact: Id | None = None
     due_on: str | None = None
-    measure: int | None = None
+    measure: Id | None = None
     priority: str | None = None
 
 

@@ -8,17 +8,16 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from coord.accounts.access import Principal, Scope
-from coord.accounts.roles import Permission
+from coord.access import Principal, Scope, belongs_to, department_of, resolve_department
+from coord.access.roles import Permission
 from coord.actions import transitions
 from coord.actions.tables import ActionEvent, ActionItem
 from coord.audit import log as audit
 from coord.committees.tables import Committee
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
-from coord.core.validation import CONTROL_RE, Fields
+from coord.core.validation import Fields, is_one_line, parse_id
 from coord.meetings.tables import Decision, Meeting
-from coord.partners.service import resolve_department
 from coord.partners.tables import Contact, Organisation
 from coord.plans.tables import Measure
 from coord.territory.tables import Department
@@ -95,8 +94,8 @@ def _tags(raw: Any, fields: Fields) -> str | None:
     values = raw if isinstance(raw, list) else str(raw).split(",")
     tags = sorted({str(t).strip().lower() for t in values if str(t).strip()})
     text = ",".join(tags)
-    if any(CONTROL_RE.search(t) or "\n" in t for t in tags):
-        fields.error("tags", "Les étiquettes ne peuvent contenir de caractères de contrôle.")
+    if not all(is_one_line(t) for t in tags):
+        fields.error("tags", "Les étiquettes contiennent des caractères non autorisés (retour à la ligne, contrôle).")
         return None
     if len(text) > 300 or any(len(t) > 40 for t in tags):
         fields.error("tags", "Étiquettes trop longues (40 caractères chacune, 300 en tout).")
@@ -111,7 +110,7 @@ async def _in_department(scope: Scope, table: Any, record_id: int | None, depart
         row = await scope.get(table, record_id)
     except NotFound:
         return None
-    return row if row["department"] == department_id else None
+    return row if belongs_to(row, department_id) else None
 
 
 async def _values(
@@ -189,8 +188,15 @@ async def create_item(scope: Scope, data: dict[str, Any], *, now: dt.datetime | 
         )[0]
         item = {"id": row["id"], "department": department["id"]}
         await _event(scope.principal, item, "created", to_status="a_faire")
-        await audit.record(scope.principal, "create", "action_item", row["id"], department_id=department["id"],
-                           summary=f"Action « {values['title']} »", after=audit._jsonable(values))
+        await audit.record(
+            scope.principal,
+            "create",
+            "action_item",
+            row["id"],
+            department_id=department["id"],
+            summary=f"Action « {values['title']} »",
+            after=audit._jsonable(values),
+        )
     return await get_item(scope, row["id"])
 
 
@@ -216,9 +222,16 @@ async def _write(actor: Principal, row: dict[str, Any], changes: dict[str, Any],
         await _event(actor, row, **event)
         before = {k: row[k] for k in changes if k in row and k not in {"version", "updated_at"}}
         after = {k: v for k, v in changes.items() if k in before}
-        await audit.record(actor, "update", "action_item", row["id"], department_id=row["department"],
-                           summary=f"Action « {row['title']} »", before=audit._jsonable(before),
-                           after=audit._jsonable(after))
+        await audit.record(
+            actor,
+            "update",
+            "action_item",
+            row["id"],
+            department_id=row["department"],
+            summary=f"Action « {row['title']} »",
+            before=audit._jsonable(before),
+            after=audit._jsonable(after),
+        )
 
 
 async def update_item(scope: Scope, item_id: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -236,8 +249,9 @@ async def update_item(scope: Scope, item_id: int, data: dict[str, Any]) -> dict[
         contact = await Contact.select(Contact.organisation).where(Contact.id == contact_id).first()
         if contact is None or contact["organisation"] != organisation_id:
             field = "owner_contact" if "owner_contact" in changes else "owner_organisation"
-            raise ValidationFailed({field: "Le contact responsable n'appartient pas à cette organisation : "
-                                           "changez aussi le contact."})
+            raise ValidationFailed(
+                {field: "Le contact responsable n'appartient pas à cette organisation : changez aussi le contact."}
+            )
     if ("owner_contact" in changes or "owner_organisation" in changes) and contact_id and not organisation_id:
         contact = await Contact.select(Contact.organisation).where(Contact.id == contact_id).first()
         changes["owner_organisation"] = contact["organisation"]  # the contact's own, never none
@@ -277,8 +291,12 @@ async def apply_progress(actor: Principal, row: dict[str, Any], raw: Any, commen
     if row["status"] in transitions.CLOSED:
         fields.error("progress", "L'action est close : rouvrez-la pour changer son avancement.")
     fields.check()
-    await _write(actor, row, {"progress": progress},
-                 event={"kind": "changed", "changes": {"progress": progress}, "comment": comment_value})
+    await _write(
+        actor,
+        row,
+        {"progress": progress},
+        event={"kind": "changed", "changes": {"progress": progress}, "comment": comment_value},
+    )
 
 
 async def transition(scope: Scope, item_id: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -293,8 +311,14 @@ async def add_comment(actor: Principal, row: dict[str, Any], text: Any) -> None:
     fields.check()
     async with transaction():
         await _event(actor, row, "comment", comment=comment)
-        await audit.record(actor, "comment", "action_item", row["id"], department_id=row["department"],
-                           summary=f"Commentaire sur « {row['title']} »")
+        await audit.record(
+            actor,
+            "comment",
+            "action_item",
+            row["id"],
+            department_id=row["department"],
+            summary=f"Commentaire sur « {row['title']} »",
+        )
 
 
 async def comment(scope: Scope, item_id: int, data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -305,8 +329,8 @@ async def comment(scope: Scope, item_id: int, data: dict[str, Any]) -> list[dict
 
 async def history(scope: Scope, item_id: int) -> list[dict[str, Any]]:
     await scope.get(ActionItem, item_id, ActionItem.id)
-    rows = await ActionEvent.select().where(ActionEvent.item == item_id).order_by(ActionEvent.at).order_by(
-        ActionEvent.id
+    rows = (
+        await ActionEvent.select().where(ActionEvent.item == item_id).order_by(ActionEvent.at).order_by(ActionEvent.id)
     )
     return [
         {
@@ -335,17 +359,18 @@ async def create_from_decisions(
     fields = Fields({})
     ids: list[int] = []
     for value in raw:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
+        decision_id = parse_id(value)
+        if decision_id is None:
             fields.error("decisions", "Décision inconnue.")
+        else:
+            ids.append(decision_id)
     if not ids:
         fields.error("decisions", "Cochez au moins une décision.")
     fields.check()
     decisions = await Decision.select().where((Decision.meeting == meeting_id) & Decision.id.is_in(ids))
     if len(decisions) != len(set(ids)):
         raise ValidationFailed({"decisions": "Ces décisions ne sont pas toutes de cette réunion."})
-    department = await Department.select(Department.code).where(Department.id == meeting["department"]).first()
+    department = await department_of(meeting, Department.code)
     shared = {k: data.get(k) for k in ("owner_organisation", "owner_contact", "due_on", "measure", "priority")}
     created = []
     async with transaction():

@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from coord.accounts.access import Principal
+from coord.access import Principal
 from coord.audit.tables import AuditEntry
 
 

@@ -10,10 +10,10 @@ from litestar import Controller, Request, get
 from litestar.params import Parameter
 from litestar.response import Template
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.audit.tables import AuditEntry
+from coord.core.pagination import PageRequest, Paginated, paginated
 from coord.web.forms import page
-from coord.web.pagination import PageRequest, Paginated, paginated
 
 COLUMNS = (
     AuditEntry.id,
@@ -50,11 +50,10 @@ async def entries(
     entity: str | None = None,
     entity_id: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    access = await access.within_code(department)
     query = access.select(AuditEntry, *COLUMNS)
     count = access.count(AuditEntry)
     conditions = []
-    if department:
-        conditions.append(AuditEntry.department == (await access.department(department))["id"])
     if entity:
         conditions.append(AuditEntry.entity == entity)
     if entity_id is not None:

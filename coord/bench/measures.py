@@ -68,7 +68,7 @@ def feed_build(url: str, code: str = "34") -> dict[str, Any]:
 
 def _tick_function() -> Callable[[dt.datetime], Awaitable[Any]] | None:
     """The scheduler's whole reminder tick, when the scheduling package provides it."""
-    for module_name in ("coord.scheduling.jobs", "coord.scheduling.reminders", "coord.scheduling.scheduler"):
+    for module_name in ("coord.app.jobs", "coord.scheduling.reminders", "coord.worker.scheduler"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

@@ -50,7 +50,7 @@ EXTRA_ROUTES: list[str] = []
 
 def _coord(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "coord.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+        [sys.executable, "-m", "coord.app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )
     if result.returncode != 0:
         raise RuntimeError(f"coord {' '.join(args)} failed:\n{result.stderr}")
@@ -83,7 +83,7 @@ def prepare(directory: Path, scale: float, years: int = 10) -> tuple[str, dict[s
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{path}"
-    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.piccolo_conf"}
+    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf"}
     _coord(env, "migrate")
     _coord(env, "reference", "load")
     counts = generate_sqlite(path, scale=scale, years=years)
@@ -111,13 +111,13 @@ def serve_and_load(
     env = {
         **os.environ,
         "COORD_DATABASE_URL": url,
-        "PICCOLO_CONF": "coord.piccolo_conf",
+        "PICCOLO_CONF": "coord.app.piccolo_conf",
         "COORD_SCHEDULER_ENABLED": "false",
         "COORD_BASE_URL": f"http://127.0.0.1:{port}",
     }
     token = _coord(env, "token", "create", "--email", "bench@coord.test")
     server = subprocess.Popen(
-        [sys.executable, "-m", "coord.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "coord.app.cli", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

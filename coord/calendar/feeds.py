@@ -31,15 +31,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from coord.accounts.access import Scope, is_valid_id
-from coord.accounts.roles import Permission
+from coord.access import Scope, is_valid_id, system_scope
+from coord.access.roles import Permission
 from coord.audit import log as audit
-from coord.calendar.ics import build_feed
-from coord.calendar.models import CalendarEvent, CalendarTodo, Person
 from coord.committees.tables import Committee
 from coord.core.db import transaction
 from coord.core.errors import NotFound, ValidationFailed
 from coord.core.settings import current_settings
+from coord.ics.build import build_feed
+from coord.ics.models import CalendarEvent, CalendarTodo, Person
 from coord.links import service as links
 from coord.links.tables import PartnerLink
 from coord.meetings.tables import AgendaItem, Invitation, Meeting
@@ -219,13 +219,9 @@ async def department_feed(department_id: int, *, now: dt.datetime | None = None)
     department = await _department_row(department_id)
     window = _window(now or dt.datetime.now(dt.UTC))
     meetings = (
-        await Meeting.select(*_meeting_columns())
-        .where(
-            (Meeting.department == department_id)
-            & (Meeting.starts_at >= window[0])
-            & (Meeting.starts_at <= window[1])
-            & _published()
-        )
+        await system_scope(department_id)
+        .select(Meeting, *_meeting_columns())
+        .where((Meeting.starts_at >= window[0]) & (Meeting.starts_at <= window[1]) & _published())
         .order_by(Meeting.starts_at)
     )
     name = f"Coord – {department_label(department)}"
@@ -259,11 +255,11 @@ async def committee_feed(committee_id: int, *, now: dt.datetime | None = None) -
 async def contact_feed(contact_id: int, *, now: dt.datetime | None = None) -> FeedDocument:
     """The meetings the contact is invited to (an invitation not removed)."""
     contact = (
-        await Contact.select(Contact.id, Contact.first_name, Contact.last_name, Contact.department)
+        await Contact.select(Contact.id, Contact.first_name, Contact.last_name, Contact.department, Contact.active)
         .where(Contact.id == contact_id)
         .first()
     )
-    if contact is None:
+    if contact is None or not contact["active"]:  # deactivated or erased: the feed stops with the contact
         raise NotFound()
     department = await _department_row(contact["department"])
     window = _window(now or dt.datetime.now(dt.UTC))
@@ -444,12 +440,9 @@ async def list_feed_links(scope: Scope, department_id: int) -> list[FeedLinkInfo
     """The live subscription URLs of a département (MANAGE: the URLs are secrets)."""
     scope.require(Permission.MANAGE, department_id)
     rows = (
-        await scope.select(PartnerLink)
-        .where(
-            (PartnerLink.department == department_id)
-            & PartnerLink.purpose.is_in(list(PURPOSES))
-            & PartnerLink.revoked_at.is_null()
-        )
+        await scope.within(department_id)
+        .select(PartnerLink)
+        .where(PartnerLink.purpose.is_in(list(PURPOSES)) & PartnerLink.revoked_at.is_null())
         .order_by(PartnerLink.id)
     )
     committee_ids = [r["target_id"] for r in rows if r["purpose"] == "feed_committee"]

@@ -25,13 +25,14 @@ from email import policy
 from email.message import EmailMessage, Message
 from typing import Any, Literal
 
-from coord.accounts.access import Principal, Scope
-from coord.accounts.roles import Permission, Role
+from coord.access import Principal, Scope, belongs_to, system_principal, system_scope
+from coord.access.roles import Permission
 from coord.audit import log as audit
-from coord.calendar.replies import ParsedReply, ReplyError, parse_reply
-from coord.calendar.sanitize import clean_text
 from coord.core.db import transaction
 from coord.core.errors import Forbidden, ValidationFailed
+from coord.ics.parse import ParsedReply, ReplyError, parse_reply
+from coord.ics.sanitize import clean_text
+from coord.meetings.answers import record_answer  # written in parallel; imported late
 from coord.meetings.tables import Invitation, Meeting
 from coord.partners.tables import Contact
 
@@ -138,7 +139,7 @@ def _check_scope(scope: Scope | None, meeting: dict[str, Any]) -> None:
         return
     if not scope.principal.can(Permission.MANAGE):
         raise Forbidden()
-    if not scope.principal.is_national and meeting["department"] != scope.principal.department_id:
+    if not scope.sees(meeting):
         raise _Rejected(UNKNOWN_UID)
 
 
@@ -179,8 +180,9 @@ async def _invitation(meeting: dict[str, Any], address: str) -> dict[str, Any]:
 
 async def _delegate_name(email_address: str, department_id: int) -> str:
     contact = (
-        await Contact.select(Contact.first_name, Contact.last_name)
-        .where((Contact.department == department_id) & (Contact.email.ilike(email_address)))
+        await system_scope(department_id)
+        .select(Contact, Contact.first_name, Contact.last_name)
+        .where(Contact.email.ilike(email_address))
         .first()
     )
     if contact is not None:
@@ -194,7 +196,7 @@ def _actor(scope: Scope | None, source: str, department_id: int) -> Principal:
     if scope is not None:
         return scope.principal
     label = f"réception iMIP ({source})"
-    return Principal(user_id=None, email=label, full_name=label, role=Role.NATIONAL, department_id=department_id)
+    return system_principal(label, department_id)
 
 
 # -- processing -------------------------------------------------------------------------------
@@ -229,10 +231,8 @@ async def ingest_reply(
 
 
 async def _apply(parsed: ParsedReply, *, source: str, scope: Scope | None, department_id: int | None) -> IngestResult:
-    from coord.meetings.answers import record_answer  # written in parallel; imported late
-
     meeting = await _meeting(parsed.uid)
-    if department_id is not None and meeting["department"] != department_id:
+    if department_id is not None and not belongs_to(meeting, department_id):
         raise _Rejected(UNKNOWN_UID)
     _check_scope(scope, meeting)
     if meeting["status"] == "cancelled":

@@ -15,11 +15,13 @@ import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.response import Template
 
-from coord.accounts.access import Scope
-from coord.accounts.roles import Permission
+from coord.access import DepartmentRow, Scope
+from coord.access.roles import Permission
 from coord.calendar import feeds
 from coord.calendar.ingest import MAX_MESSAGE_BYTES, ingest_reply
+from coord.committees.tables import Committee
 from coord.core.errors import Forbidden, NotFound, ValidationFailed
+from coord.core.validation import Id
 from coord.partners.tables import Contact
 from coord.web.forms import department_context, form_data, page, redirect
 
@@ -60,7 +62,7 @@ async def upload_reply(access: Scope, request: Request) -> Response[ReplyOut]:
 
 class FeedIn(msgspec.Struct):
     kind: str  # department | committee | contact
-    target_id: int
+    target_id: Id
 
 
 class FeedCreated(msgspec.Struct):
@@ -166,18 +168,13 @@ async def feed_ics(token: str, request: Request) -> Response[bytes]:
 
 
 async def _page_context(access: Scope, department: dict[str, Any]) -> dict[str, Any]:
-    from coord.committees.tables import Committee
-
     context = department_context(access, department, "calendars")
     links_ = await feeds.list_feed_links(access, department["id"]) if context["can_manage"] else []
-    committees = (
-        await access.select(Committee, Committee.id, Committee.name)
-        .where(Committee.department == department["id"])
-        .order_by(Committee.name)
-    )
+    scope = access.within(department)
+    committees = await scope.select(Committee, Committee.id, Committee.name).order_by(Committee.name)
     contacts = (
-        await access.select(Contact, Contact.id, Contact.first_name, Contact.last_name)
-        .where((Contact.department == department["id"]) & (Contact.active == True))  # noqa: E712
+        await scope.select(Contact, Contact.id, Contact.first_name, Contact.last_name)
+        .where(Contact.active.eq(True))
         .order_by(Contact.last_name)
         .order_by(Contact.first_name)
         .limit(1000)
@@ -201,14 +198,12 @@ async def _page_context(access: Scope, department: dict[str, Any]) -> dict[str, 
 
 
 @get("/d/{code:str}/calendriers", name="calendars.list")
-async def feeds_page(access: Scope, code: str) -> Template:
-    department = await access.department(code)
+async def feeds_page(access: Scope, department: DepartmentRow) -> Template:
     return page("calendar/feeds.html", **await _page_context(access, department), errors={})
 
 
 @post("/d/{code:str}/calendriers")
-async def feeds_create(access: Scope, code: str, request: Request) -> Response:
-    department = await access.department(code)
+async def feeds_create(access: Scope, department: DepartmentRow, code: str, request: Request) -> Response:
     data = await form_data(request)
     kind = str(data.get("kind", ""))
     raw_target = str(data.get("target_id", "")).strip()
@@ -218,9 +213,9 @@ async def feeds_create(access: Scope, code: str, request: Request) -> Response:
     try:
         if target_id is None:
             raise ValidationFailed({"target_id": "Choisissez une instance ou un contact."})
-        target = await feeds.feed_target(access, kind, target_id)
-        if target.department_id != department["id"]:
-            raise NotFound()  # this page's form must not create a link to another département's record
+        # Read within this page's département: a record of another one is not found (404), so the
+        # form never creates a link to it.
+        await feeds.feed_target(access.within(department), kind, target_id)
         link = await feeds.create_feed_link(access, kind, target_id)
     except ValidationFailed as exc:
         return page("calendar/feeds.html", status=422, **await _page_context(access, department), errors=exc.errors)
@@ -232,11 +227,8 @@ async def feeds_create(access: Scope, code: str, request: Request) -> Response:
 
 
 @post("/d/{code:str}/calendriers/{feed_id:int}/revoquer")
-async def feeds_revoke(access: Scope, code: str, feed_id: int, request: Request) -> Response:
-    department = await access.department(code)
-    link = await access.get(feeds.PartnerLink, feed_id)
-    if link["department"] != department["id"]:
-        raise NotFound()
+async def feeds_revoke(access: Scope, department: DepartmentRow, code: str, feed_id: int, request: Request) -> Response:
+    access.require_in(await access.get(feeds.PartnerLink, feed_id), department)
     await feeds.revoke_feed_link(access, feed_id)
     return redirect(request, f"/d/{department['code']}/calendriers", "Lien d'abonnement révoqué.")
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.committees import service
 from coord.committees.schemas import CommitteeIn, CommitteeOut, CommitteePatch, MemberIn, MemberOut, MemberPatch
+from coord.core.pagination import PageRequest, Paginated, paginated
 from coord.partners.schemas import to_dict
-from coord.web.pagination import PageRequest, Paginated, paginated
 
 Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]

@@ -7,18 +7,17 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
-from coord.accounts.access import Scope
+from coord.access import DepartmentRow, Scope
 from coord.committees import service
 from coord.committees.kinds import COMMITTEE_KINDS, MEMBER_ROLES
-from coord.core.errors import Conflict, NotFound, ValidationFailed
+from coord.core.errors import Conflict, ValidationFailed
+from coord.core.pagination import PageRequest
 from coord.web.forms import department_context, form_data, page, redirect
-from coord.web.pagination import PageRequest
 
 
 async def _committee_in(access: Scope, department: dict[str, Any], committee_id: int) -> dict[str, Any]:
     committee = await service.get_committee(access, committee_id)
-    if committee["department"] != department["code"]:
-        raise NotFound()
+    access.require_in(committee, department)
     return committee
 
 
@@ -26,8 +25,9 @@ class CommitteePages(Controller):
     path = "/d/{code:str}/instances"
 
     @get("/")
-    async def list(self, access: Scope, code: str, request: Request, kind: str | None = None) -> Template:
-        department = await access.department(code)
+    async def list(
+        self, access: Scope, department: DepartmentRow, code: str, request: Request, kind: str | None = None
+    ) -> Template:
         kind = kind if kind in COMMITTEE_KINDS else None  # a stale or forged filter shows everything
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
         items, total = await service.list_committees(access, pager, department=department["code"], kind=kind)
@@ -68,8 +68,7 @@ class CommitteePages(Controller):
         return await self._form(access, await access.department(code), {}, {})
 
     @post("/nouvelle")
-    async def create(self, access: Scope, code: str, request: Request) -> Response:
-        department = await access.department(code)
+    async def create(self, access: Scope, department: DepartmentRow, code: str, request: Request) -> Response:
         data = await form_data(request)
         try:
             committee = await service.create_committee(access, {**data, "department": department["code"]})
@@ -80,8 +79,7 @@ class CommitteePages(Controller):
         )
 
     @get("/{committee_id:int}")
-    async def detail(self, access: Scope, code: str, committee_id: int) -> Template:
-        department = await access.department(code)
+    async def detail(self, access: Scope, department: DepartmentRow, committee_id: int) -> Template:
         return await self._detail(access, department, await _committee_in(access, department, committee_id), {}, {})
 
     async def _detail(
@@ -108,14 +106,14 @@ class CommitteePages(Controller):
         )
 
     @get("/{committee_id:int}/modifier")
-    async def edit(self, access: Scope, code: str, committee_id: int) -> Template:
-        department = await access.department(code)
+    async def edit(self, access: Scope, department: DepartmentRow, committee_id: int) -> Template:
         committee = await _committee_in(access, department, committee_id)
         return await self._form(access, department, {**committee, "chair": committee["chair"] or ""}, {}, committee)
 
     @post("/{committee_id:int}/modifier")
-    async def update(self, access: Scope, code: str, committee_id: int, request: Request) -> Response:
-        department = await access.department(code)
+    async def update(
+        self, access: Scope, department: DepartmentRow, code: str, committee_id: int, request: Request
+    ) -> Response:
         committee = await _committee_in(access, department, committee_id)
         data = await form_data(request)
         data.setdefault("active", "")
@@ -126,8 +124,9 @@ class CommitteePages(Controller):
         return redirect(request, f"/d/{department['code']}/instances/{committee_id}", "Instance modifiée.")
 
     @post("/{committee_id:int}/supprimer")
-    async def remove(self, access: Scope, code: str, committee_id: int, request: Request) -> Response:
-        department = await access.department(code)
+    async def remove(
+        self, access: Scope, department: DepartmentRow, code: str, committee_id: int, request: Request
+    ) -> Response:
         committee = await _committee_in(access, department, committee_id)
         try:
             await service.delete_committee(access, committee_id)
@@ -136,8 +135,9 @@ class CommitteePages(Controller):
         return redirect(request, f"/d/{department['code']}/instances", f"Instance « {committee['name']} » supprimée.")
 
     @post("/{committee_id:int}/membres")
-    async def add_member(self, access: Scope, code: str, committee_id: int, request: Request) -> Response:
-        department = await access.department(code)
+    async def add_member(
+        self, access: Scope, department: DepartmentRow, code: str, committee_id: int, request: Request
+    ) -> Response:
         committee = await _committee_in(access, department, committee_id)
         data = await form_data(request)
         try:
@@ -152,9 +152,8 @@ class CommitteePages(Controller):
 
     @post("/{committee_id:int}/membres/{member_id:int}/role")
     async def change_role(
-        self, access: Scope, code: str, committee_id: int, member_id: int, request: Request
+        self, access: Scope, department: DepartmentRow, code: str, committee_id: int, member_id: int, request: Request
     ) -> Response:
-        department = await access.department(code)
         committee = await _committee_in(access, department, committee_id)
         data = await form_data(request)
         try:
@@ -170,9 +169,8 @@ class CommitteePages(Controller):
 
     @post("/{committee_id:int}/membres/{member_id:int}/retirer")
     async def remove_member(
-        self, access: Scope, code: str, committee_id: int, member_id: int, request: Request
+        self, access: Scope, department: DepartmentRow, code: str, committee_id: int, member_id: int, request: Request
     ) -> Response:
-        department = await access.department(code)
         await _committee_in(access, department, committee_id)
         await service.remove_member(access, committee_id, member_id)
         return redirect(request, f"/d/{department['code']}/instances/{committee_id}", "Membre retiré.")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import msgspec
 
+from coord.core.validation import Id
+
 
 class CommitteeIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     kind: str
     department: str | None = None
-    chair: int | None = None
+    chair: Id | None = None
     description: str = ""
     active: bool = True
 
@@ -17,7 +19,7 @@ class CommitteeIn(msgspec.Struct, forbid_unknown_fields=True):
 class CommitteePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     name: str | msgspec.UnsetType = msgspec.UNSET
     kind: str | msgspec.UnsetType = msgspec.UNSET
-    chair: int | msgspec.UnsetType | None = msgspec.UNSET
+    chair: Id | msgspec.UnsetType | None = msgspec.UNSET
     description: str | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
 
@@ -36,7 +38,7 @@ class CommitteeOut(msgspec.Struct):
 
 
 class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
-    contact: int
+    contact: Id
     role: str = "membre"
 
 

@@ -6,16 +6,16 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from coord.accounts.access import Scope
-from coord.accounts.roles import Permission
+from coord.access import Scope, belongs_to, resolve_department, system_scope
+from coord.access.roles import Permission
+from coord.audit import records
 from coord.committees.kinds import COMMITTEE_KINDS, MEMBER_ROLES
 from coord.committees.tables import Committee, CommitteeMember
-from coord.core import records
 from coord.core.errors import NotFound, ValidationFailed
+from coord.core.pagination import PageRequest
+from coord.core.search import like
 from coord.core.validation import Fields
-from coord.partners.service import like, resolve_department
 from coord.partners.tables import Contact
-from coord.web.pagination import PageRequest
 
 COLUMNS = (
     Committee.id,
@@ -96,9 +96,8 @@ async def list_committees(
 ) -> tuple[list[dict[str, Any]], int]:
     if kind and kind not in COMMITTEE_KINDS:
         raise ValidationFailed({"kind": f"Type d'instance inconnu « {kind[:40]} »."})
+    scope = await scope.within_code(department)
     conditions = []
-    if department:
-        conditions.append(Committee.department == (await scope.department(department))["id"])
     if kind:
         conditions.append(Committee.kind == kind)
     if active is not None:
@@ -128,7 +127,7 @@ async def _same_department_contact(
         contact = await scope.get(Contact, value)
     except NotFound:
         contact = None
-    if contact is None or contact["department"] != department_id:
+    if contact is None or not belongs_to(contact, department_id):
         fields.errors[field] = message
         return None
     return value
@@ -138,7 +137,7 @@ async def _name_taken(department_id: int, name: str, exclude_id: int | None) -> 
     """Case-insensitive comparison in Python: LIKE would read `_` and `%` as wildcards, and SQLite
     only folds the case of ASCII letters (« Économie » and « économie » must clash)."""
     wanted = name.casefold()
-    rows = await Committee.select(Committee.id, Committee.name).where(Committee.department == department_id)
+    rows = await system_scope(department_id).select(Committee, Committee.id, Committee.name)
     return any(r["name"].casefold() == wanted and r["id"] != exclude_id for r in rows)
 
 
@@ -284,10 +283,9 @@ async def contact_choices(scope: Scope, department_id: int, keep: int | None = N
     not silently remove it."""
     active = Contact.active.eq(True)
     rows = (
-        await scope.select(
-            Contact, Contact.id, Contact.first_name, Contact.last_name, Contact.organisation.name.as_alias("org")
-        )
-        .where((Contact.department == department_id) & ((active | (Contact.id == keep)) if keep else active))
+        await scope.within(department_id)
+        .select(Contact, Contact.id, Contact.first_name, Contact.last_name, Contact.organisation.name.as_alias("org"))
+        .where((active | (Contact.id == keep)) if keep else active)
         .order_by(Contact.last_name, Contact.first_name)
     )
     return {r["id"]: f"{r['last_name']} {r['first_name']} – {r['org']}" for r in rows}

@@ -9,12 +9,13 @@ import msgspec
 from litestar import Controller, MediaType, Response, delete, get, patch, post
 from litestar.params import Parameter
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.conventions import coverage as coverage_service
 from coord.conventions import service
 from coord.core.errors import ValidationFailed
+from coord.core.pagination import PageRequest, Paginated, paginated
+from coord.core.validation import Id
 from coord.partners.schemas import to_dict
-from coord.web.pagination import PageRequest, Paginated, paginated
 
 Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]
@@ -24,7 +25,7 @@ class ConventionIn(msgspec.Struct, forbid_unknown_fields=True):
     model: str
     title: str = ""
     department: str | None = None
-    pilot_site: int | None = None
+    pilot_site: Id | None = None
     notes: str = ""
 
 
@@ -32,15 +33,15 @@ class ConventionPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
     title: str | msgspec.UnsetType = msgspec.UNSET
     notes: str | msgspec.UnsetType = msgspec.UNSET
     model: str | msgspec.UnsetType = msgspec.UNSET
-    pilot_site: int | msgspec.UnsetType | None = msgspec.UNSET
+    pilot_site: Id | msgspec.UnsetType | None = msgspec.UNSET
     effective_from: dt.date | msgspec.UnsetType | None = msgspec.UNSET
     ends_on: dt.date | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class SignatoryIn(msgspec.Struct, forbid_unknown_fields=True):
-    organisation: int
+    organisation: Id
     role: str
-    contact: int | None = None
+    contact: Id | None = None
     signer_name: str = ""
     signer_title: str = ""
     document_ref: str = ""

@@ -6,6 +6,8 @@ import datetime as dt
 import random
 import sqlite3
 
+from coord.conventions.models import load_models
+
 CONVENTIONS_PER_DEPARTMENT = 10
 SIGNATORIES_PER_CONVENTION = 4
 
@@ -15,8 +17,6 @@ def _ts(value: dt.datetime) -> str:
 
 
 def generate(db: sqlite3.Connection, rng: random.Random, scale: float, now: dt.datetime) -> dict[str, int]:
-    from coord.conventions.models import load_models
-
     models = sorted(load_models().values(), key=lambda model: model.code)
     per_department = max(1, round(CONVENTIONS_PER_DEPARTMENT * min(scale, 1)))
     organisations: dict[int, list[int]] = {}

@@ -11,10 +11,10 @@ import csv
 import io
 from typing import Any
 
-from coord.accounts.access import Scope
+from coord.access import Scope, same_department
 from coord.conventions import lifecycle, service
 from coord.conventions.tables import Convention
-from coord.territory.tables import PilotSite
+from coord.pilot_sites.tables import PilotSite
 
 SCHEME_LABELS = {
     "coordination": "Instance départementale de coordination",
@@ -40,6 +40,7 @@ CSV_COLUMNS = (
 
 
 async def coverage(scope: Scope, *, department: str | None = None) -> list[dict[str, Any]]:
+    scope = await scope.within_code(department)
     sites_query = scope.select(
         PilotSite,
         PilotSite.id,
@@ -50,15 +51,10 @@ async def coverage(scope: Scope, *, department: str | None = None) -> list[dict[
         PilotSite.department.name.as_alias("department_name"),
         PilotSite.plan.code.as_alias("plan"),
     )
-    conventions_query = scope.select(Convention, *service.COLUMNS)
-    if department:
-        department_id = (await scope.department(department))["id"]
-        sites_query = sites_query.where(PilotSite.department == department_id)
-        conventions_query = conventions_query.where(Convention.department == department_id)
     sites = await sites_query.order_by(PilotSite.department.code).order_by(PilotSite.id)
     departments = {s["department"] for s in sites}
     rows = (
-        await conventions_query.where(Convention.department.is_in(list(departments))).order_by(Convention.id)
+        await scope.across(sorted(departments)).select(Convention, *service.COLUMNS).order_by(Convention.id)
         if departments
         else []
     )
@@ -70,7 +66,7 @@ async def coverage(scope: Scope, *, department: str | None = None) -> list[dict[
         mine = []
         for c in conventions:
             row = c["_row"]
-            if row["department"] != site["department"]:
+            if not same_department(row, site):
                 continue
             model = catalogue.get(row["model_code"])
             attached = row["pilot_site"] == site["id"]

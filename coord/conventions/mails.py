@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coord.access import system_scope
 from coord.accounts.tables import User
 from coord.conventions import lifecycle
 from coord.conventions.models import ConventionModel
@@ -84,8 +85,10 @@ async def queue_signature_mail(
 async def prefecture_recipients(department_id: int) -> list[tuple[str, str]]:
     """Who is told that a convention nears its end: the prefecture agents of the département, or
     the organiser mailbox when there is none."""
-    rows = await User.select(User.email, User.full_name).where(
-        (User.department == department_id) & (User.role == "prefecture") & (User.active.eq(True))
+    rows = await (
+        system_scope(department_id)
+        .select(User, User.email, User.full_name)
+        .where((User.role == "prefecture") & (User.active.eq(True)))
     )
     if rows:
         return [(r["email"], r["full_name"]) for r in rows]

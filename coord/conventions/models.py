@@ -176,9 +176,7 @@ class _Reader:
         self.path = path
         self.lines = LineIndex(text)
 
-    def fail(
-        self, detail: str, section: str = "", index: int = 0, key: str | None = None
-    ) -> NoReturn:
+    def fail(self, detail: str, section: str = "", index: int = 0, key: str | None = None) -> NoReturn:
         raise ConventionModelError(self.path, detail, self.lines.line_of(section, index, key))
 
     def check_keys(
@@ -227,17 +225,11 @@ class _Reader:
             )
         return value
 
-    def text(
-        self, table: dict[str, Any], key: str, max_length: int, multiline: bool = False
-    ) -> str:
-        value = self.get(
-            table, key, "un texte non vide", lambda v: isinstance(v, str) and bool(v.strip()), ""
-        )
+    def text(self, table: dict[str, Any], key: str, max_length: int, multiline: bool = False) -> str:
+        value = self.get(table, key, "un texte non vide", lambda v: isinstance(v, str) and bool(v.strip()), "")
         value = value.strip()
         if CONTROL_RE.search(value) or (not multiline and "\n" in value):
-            self.fail(
-                f"« {key} » contient des retours à la ligne ou des caractères de contrôle", key=key
-            )
+            self.fail(f"« {key} » contient des retours à la ligne ou des caractères de contrôle", key=key)
         if len(value) > max_length:
             self.fail(f"« {key} » dépasse {max_length} caractères ({len(value)})", key=key)
         return value
@@ -252,8 +244,7 @@ class _Reader:
             )
         if not CODE_RE.match(code):
             self.fail(
-                f"code « {code} » invalide : lettres minuscules sans accent, chiffres, "
-                "« - » ou « _ » uniquement",
+                f"code « {code} » invalide : lettres minuscules sans accent, chiffres, « - » ou « _ » uniquement",
                 key="code",
             )
         name = self.text(data, "name", 200)
@@ -261,9 +252,7 @@ class _Reader:
         scheme = self.text(data, "scheme", 60)
         if scheme not in SCHEMES:
             choices = ", ".join(SCHEMES)
-            self.fail(
-                f"dispositif inconnu « {scheme} » (valeurs possibles : {choices})", key="scheme"
-            )
+            self.fail(f"dispositif inconnu « {scheme} » (valeurs possibles : {choices})", key="scheme")
         duration = self.get(
             data,
             "default_duration_months",
@@ -311,9 +300,7 @@ class _Reader:
             where = f" (signataire n° {index + 1})"
             at: dict[str, Any] = {"section": "signatories", "index": index}
             self.check_keys(entry, SIGNATORY_KEYS, where, **at)
-            role = self.get(
-                entry, "role", "un code de rôle", lambda v: isinstance(v, str), where, **at
-            )
+            role = self.get(entry, "role", "un code de rôle", lambda v: isinstance(v, str), where, **at)
             if role not in ROLES:
                 self.fail(
                     f"rôle inconnu « {role} » (rôles possibles : {', '.join(ROLES)})",
@@ -328,9 +315,7 @@ class _Reader:
                     **at,
                 )
             first_line[role] = index + 1
-            required = self.get(
-                entry, "required", "true ou false", lambda v: isinstance(v, bool), where, **at
-            )
+            required = self.get(entry, "required", "true ou false", lambda v: isinstance(v, bool), where, **at)
             min_count = self.get(
                 entry,
                 "min_count",
@@ -340,24 +325,16 @@ class _Reader:
                 default=1,
                 **at,
             )
-            note = self.get(
-                entry, "note", "un texte", lambda v: isinstance(v, str), where, default="", **at
-            )
+            note = self.get(entry, "note", "un texte", lambda v: isinstance(v, str), where, default="", **at)
             if CONTROL_RE.search(note) or "\n" in note or len(note) > 500:
-                self.fail(
-                    "« note » doit tenir sur une ligne de 500 caractères au plus", key="note", **at
-                )
+                self.fail("« note » doit tenir sur une ligne de 500 caractères au plus", key="note", **at)
             result.append(SignatoryRequirement(role, required, min_count, note.strip()))
         if not any(s.required for s in result):
-            self.fail(
-                "au moins un signataire doit être obligatoire (required = true)", "signatories"
-            )
+            self.fail("au moins un signataire doit être obligatoire (required = true)", "signatories")
         return tuple(result)
 
     def reminders(self, data: dict[str, Any]) -> tuple[list[int], list[int]]:
-        table = self.get(
-            data, "reminders", "une section [reminders]", lambda v: isinstance(v, dict), ""
-        )
+        table = self.get(data, "reminders", "une section [reminders]", lambda v: isinstance(v, dict), "")
         at: dict[str, Any] = {"section": "reminders"}
         self.check_keys(table, REMINDER_KEYS, " dans [reminders]", **at)
         result: list[list[int]] = []

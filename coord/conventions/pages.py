@@ -8,23 +8,21 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
-from coord.accounts.access import Scope
+from coord.access import DepartmentRow, Scope, department_of
 from coord.conventions import coverage as coverage_service
 from coord.conventions import lifecycle, service
 from coord.conventions.roles import ROLES, role_label
 from coord.conventions.tables import Convention, ConventionSignatory
-from coord.core.errors import Conflict, NotFound, ValidationFailed
+from coord.core.errors import Conflict, ValidationFailed
+from coord.core.pagination import PageRequest
 from coord.links import service as links
 from coord.partners.kinds import KIND_LABELS
-from coord.territory.tables import Department
 from coord.web.forms import department_context, form_data, page, redirect
-from coord.web.pagination import PageRequest
 
 
 async def _convention_in(access: Scope, department: dict[str, Any], convention_id: int) -> dict[str, Any]:
     convention = await service.get_convention(access, convention_id)
-    if convention["department"] != department["code"]:
-        raise NotFound()
+    access.require_in(convention, department)
     return convention
 
 
@@ -37,8 +35,9 @@ class ConventionPages(Controller):
     path = "/d/{code:str}/conventions"
 
     @get("/")
-    async def list(self, access: Scope, code: str, request: Request, status: str | None = None) -> Template:
-        department = await access.department(code)
+    async def list(
+        self, access: Scope, department: DepartmentRow, code: str, request: Request, status: str | None = None
+    ) -> Template:
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
         status = status if status in lifecycle.STATUSES else None
         items, total = await service.list_conventions(access, pager, department=code, status=status)
@@ -76,13 +75,11 @@ class ConventionPages(Controller):
         )
 
     @get("/nouvelle")
-    async def new(self, access: Scope, code: str, modele: str | None = None) -> Template:
-        department = await access.department(code)
+    async def new(self, access: Scope, department: DepartmentRow, modele: str | None = None) -> Template:
         return await self._form(access, department, {"model": modele or ""}, {})
 
     @post("/nouvelle")
-    async def create(self, access: Scope, code: str, request: Request) -> Response:
-        department = await access.department(code)
+    async def create(self, access: Scope, department: DepartmentRow, code: str, request: Request) -> Response:
         data = await form_data(request)
         try:
             convention = await service.create_convention(access, {**data, "department": department["code"]})
@@ -134,14 +131,13 @@ class ConventionPages(Controller):
         )
 
     @get("/{convention_id:int}")
-    async def detail(self, access: Scope, code: str, convention_id: int) -> Template:
-        department = await access.department(code)
+    async def detail(self, access: Scope, department: DepartmentRow, convention_id: int) -> Template:
         return await self._detail(access, department, await _convention_in(access, department, convention_id))
 
     async def _act(
         self,
         access: Scope,
-        code: str,
+        department: DepartmentRow,
         convention_id: int,
         request: Request,
         form: str,
@@ -150,7 +146,6 @@ class ConventionPages(Controller):
     ) -> Response:
         """Run a form action; validation errors re-render the detail with the errors next to the
         form's fields, conflicts come back as an error message."""
-        department = await access.department(code)
         convention = await _convention_in(access, department, convention_id)
         data = await form_data(request)
         try:
@@ -166,16 +161,15 @@ class ConventionPages(Controller):
         return redirect(request, _base(department, convention_id) + (f"#{form}" if form else ""), message)
 
     @post("/{convention_id:int}/modifier")
-    async def update(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+    async def update(self, access: Scope, department: DepartmentRow, convention_id: int, request: Request) -> Response:
         async def action(data: dict[str, Any]) -> Any:
             keep = {k: v for k, v in data.items() if k in {"title", "notes", "pilot_site", "effective_from", "ends_on"}}
             return await service.update_convention(access, convention_id, keep)
 
-        return await self._act(access, code, convention_id, request, "modifier", action, "Convention modifiée.")
+        return await self._act(access, department, convention_id, request, "modifier", action, "Convention modifiée.")
 
     @post("/{convention_id:int}/supprimer")
-    async def remove(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
-        department = await access.department(code)
+    async def remove(self, access: Scope, department: DepartmentRow, convention_id: int, request: Request) -> Response:
         convention = await _convention_in(access, department, convention_id)
         try:
             await service.delete_convention(access, convention_id)
@@ -184,13 +178,15 @@ class ConventionPages(Controller):
         return redirect(request, _base(department), f"Convention « {convention['title']} » supprimée.")
 
     @post("/{convention_id:int}/signataires")
-    async def add_signatory(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+    async def add_signatory(
+        self, access: Scope, department: DepartmentRow, convention_id: int, request: Request
+    ) -> Response:
         async def action(data: dict[str, Any]) -> Any:
             return await service.add_signatory(access, convention_id, data)
 
         return await self._act(
             access,
-            code,
+            department,
             convention_id,
             request,
             "ajout-signataire",
@@ -199,7 +195,9 @@ class ConventionPages(Controller):
         )
 
     @post("/{convention_id:int}/signature")
-    async def record_signature(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+    async def record_signature(
+        self, access: Scope, department: DepartmentRow, convention_id: int, request: Request
+    ) -> Response:
         async def action(data: dict[str, Any]) -> Any:
             signatory_id = data.get("signatory")
             if not str(signatory_id or "").isdigit():
@@ -212,18 +210,18 @@ class ConventionPages(Controller):
                 text += f" La convention est {convention['status_label'].lower()}."
             return text
 
-        return await self._act(access, code, convention_id, request, "signature", action, message)
+        return await self._act(access, department, convention_id, request, "signature", action, message)
 
     @post("/{convention_id:int}/signataires/{signatory_id:int}/envoyer")
     async def send_request(
-        self, access: Scope, code: str, convention_id: int, signatory_id: int, request: Request
+        self, access: Scope, department: DepartmentRow, convention_id: int, signatory_id: int, request: Request
     ) -> Response:
         async def action(data: dict[str, Any]) -> Any:
             return await service.send_request(access, convention_id, signatory_id)
 
         return await self._act(
             access,
-            code,
+            department,
             convention_id,
             request,
             "signataires",
@@ -233,32 +231,32 @@ class ConventionPages(Controller):
 
     @post("/{convention_id:int}/signataires/{signatory_id:int}/refus")
     async def refuse(
-        self, access: Scope, code: str, convention_id: int, signatory_id: int, request: Request
+        self, access: Scope, department: DepartmentRow, convention_id: int, signatory_id: int, request: Request
     ) -> Response:
         async def action(data: dict[str, Any]) -> Any:
             return await service.update_signatory(access, convention_id, signatory_id, {"status": "refused"})
 
         return await self._act(
-            access, code, convention_id, request, "signataires", action, "Refus de signer enregistré."
+            access, department, convention_id, request, "signataires", action, "Refus de signer enregistré."
         )
 
     @post("/{convention_id:int}/signataires/{signatory_id:int}/retirer")
     async def remove_signatory(
-        self, access: Scope, code: str, convention_id: int, signatory_id: int, request: Request
+        self, access: Scope, department: DepartmentRow, convention_id: int, signatory_id: int, request: Request
     ) -> Response:
         async def action(data: dict[str, Any]) -> Any:
             return await service.remove_signatory(access, convention_id, signatory_id)
 
-        return await self._act(access, code, convention_id, request, "signataires", action, "Signataire retiré.")
+        return await self._act(access, department, convention_id, request, "signataires", action, "Signataire retiré.")
 
     @post("/{convention_id:int}/avenant")
-    async def amend(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+    async def amend(self, access: Scope, department: DepartmentRow, convention_id: int, request: Request) -> Response:
         async def action(data: dict[str, Any]) -> Any:
             return await service.amend(access, convention_id, data)
 
         return await self._act(
             access,
-            code,
+            department,
             convention_id,
             request,
             "avenant",
@@ -267,13 +265,15 @@ class ConventionPages(Controller):
         )
 
     @post("/{convention_id:int}/resilier")
-    async def terminate(self, access: Scope, code: str, convention_id: int, request: Request) -> Response:
+    async def terminate(
+        self, access: Scope, department: DepartmentRow, convention_id: int, request: Request
+    ) -> Response:
         async def action(data: dict[str, Any]) -> Any:
             return await service.terminate(access, convention_id, data)
 
         return await self._act(
             access,
-            code,
+            department,
             convention_id,
             request,
             "resiliation",
@@ -321,7 +321,7 @@ async def _signature_view(signatory_id: int) -> dict[str, Any]:
     convention = await Convention.select(*service.COLUMNS).where(Convention.id == signatory["convention"]).first()
     if convention is None:
         raise links.LinkInvalid("Cette convention n'existe plus.")
-    department = await Department.select().where(Department.id == convention["department"]).first()
+    department = await department_of(convention)
     model = service.models().get(convention["model_code"])
     today = service.local_today(service.utcnow(), department["timezone"] if department else "Europe/Paris")
     return {
@@ -335,7 +335,7 @@ async def _signature_view(signatory_id: int) -> dict[str, Any]:
 
 
 def _invalid(exc: links.LinkInvalid) -> Template:
-    return page("error.html", status=403, title="Lien non valide", detail=exc.message)
+    return page("error.html", status=exc.status_code, title="Lien non valide", detail=exc.message)
 
 
 @get("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from coord.accounts.access import SYSTEM
+from coord.access import SYSTEM
 from coord.conventions import lifecycle, mails, service
 from coord.conventions.tables import Convention, ConventionSignatory
 from coord.core.db import transaction

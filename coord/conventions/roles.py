@@ -71,8 +71,7 @@ ROLES: dict[str, RoleDef] = dict(
         ),
         _role(
             "ofii",
-            "Directeur territorial de l'Office français de l'immigration et de l'intégration"
-            " (OFII)",
+            "Directeur territorial de l'Office français de l'immigration et de l'intégration (OFII)",
             "ofii",
         ),
         _role("employeurs", "Organisation patronale", "autre"),

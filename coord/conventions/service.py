@@ -13,24 +13,25 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from coord.accounts.access import Principal, Scope
-from coord.accounts.roles import Permission
+from coord.access import Principal, Scope, belongs_to, link_principal, resolve_department, same_department
+from coord.access.roles import Permission
 from coord.audit import log as audit
-from coord.conventions import lifecycle
+from coord.audit import records
+from coord.conventions import lifecycle, mails
 from coord.conventions.lifecycle import ACTIVE, SIGNATORY_STATUSES, SIGNING, STATUSES
 from coord.conventions.models import ConventionModel, load_models, models_dir
 from coord.conventions.roles import ROLES, role_label
 from coord.conventions.tables import Convention, ConventionSignatory
-from coord.core import records
 from coord.core.db import is_sqlite, transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
+from coord.core.pagination import PageRequest
+from coord.core.search import like
 from coord.core.settings import current_settings
 from coord.core.validation import Fields
 from coord.links import service as links
-from coord.partners.service import like, resolve_department
 from coord.partners.tables import Contact, Organisation
-from coord.territory.tables import PilotSite
-from coord.web.pagination import PageRequest
+from coord.pilot_sites.service import SCHEMES
+from coord.pilot_sites.tables import PilotSite
 
 LINK_PURPOSE = "signature"
 LINK_VALIDITY = dt.timedelta(days=180)
@@ -263,9 +264,8 @@ async def list_conventions(
 ) -> tuple[list[dict[str, Any]], int]:
     if status and status not in STATUSES:
         raise ValidationFailed({"status": f"État inconnu « {status[:40]} »."})
+    scope = await scope.within_code(department)
     conditions = []
-    if department:
-        conditions.append(Convention.department == (await scope.department(department))["id"])
     if status:
         conditions.append(Convention.status == status)
     if model:
@@ -313,7 +313,7 @@ async def _pilot_site_field(scope: Scope, fields: Fields, department_id: int | N
         site = await scope.get(PilotSite, value)
     except NotFound:
         site = None
-    if site is None or site["department"] != department_id:
+    if site is None or department_id is None or not belongs_to(site, department_id):
         fields.error("pilot_site", "Choisissez un site pilote de ce département.")
         return None
     return value
@@ -531,7 +531,7 @@ async def add_signatory(
             organisation = await scope.get(Organisation, organisation_id)
         except NotFound:
             organisation = None
-        if organisation is None or organisation["department"] != convention["department"]:
+        if organisation is None or not same_department(organisation, convention):
             fields.error("organisation", "Choisissez une organisation partenaire de ce département.")
             organisation = None
     if organisation and role and role in ROLES and not ROLES[role].accepts(organisation["kind"]):
@@ -585,10 +585,7 @@ def _role_full_message(role: str, count: int) -> str:
 
 def signer_principal(email: str, department_id: int) -> Principal:
     """Who signs through the mailed link (for the audit log)."""
-    from coord.accounts.roles import Role
-
-    label = f"lien de signature : {email}"
-    return Principal(user_id=None, email=label, full_name=label, role=Role.OBSERVER, department_id=department_id)
+    return link_principal(f"lien de signature : {email}", department_id)
 
 
 async def record_signature(
@@ -768,8 +765,6 @@ async def send_request(
 ) -> dict[str, Any]:
     """Mail the signatory a signed link where the date of signature is confirmed; the convention
     goes from draft to « in signature »."""
-    from coord.conventions import mails
-
     now = now or utcnow()
     signatory = await _signatory_row(scope, convention_id, signatory_id)
     convention = await _convention_row(scope, convention_id)
@@ -928,8 +923,8 @@ async def terminate(
 # -- choices for forms --------------------------------------------------------------------------
 async def organisation_choices(scope: Scope, department_id: int) -> list[dict[str, Any]]:
     rows = (
-        await scope.select(Organisation, Organisation.id, Organisation.name, Organisation.kind)
-        .where(Organisation.department == department_id)
+        await scope.within(department_id)
+        .select(Organisation, Organisation.id, Organisation.name, Organisation.kind)
         .order_by(Organisation.name)
     )
     return rows
@@ -937,25 +932,24 @@ async def organisation_choices(scope: Scope, department_id: int) -> list[dict[st
 
 async def contact_choices(scope: Scope, department_id: int) -> dict[int, str]:
     rows = (
-        await scope.select(
+        await scope.within(department_id)
+        .select(
             Contact,
             Contact.id,
             Contact.first_name,
             Contact.last_name,
             Contact.organisation.name.as_alias("org"),
         )
-        .where((Contact.department == department_id) & (Contact.active.eq(True)))
+        .where(Contact.active.eq(True))
         .order_by(Contact.last_name, Contact.first_name)
     )
     return {r["id"]: f"{r['last_name']} {r['first_name']} – {r['org']}" for r in rows}
 
 
 async def pilot_site_choices(scope: Scope, department_id: int) -> dict[int, str]:
-    from coord.territory.pilot_sites import SCHEMES
-
     rows = (
-        await scope.select(PilotSite, PilotSite.id, PilotSite.scheme, PilotSite.plan.code.as_alias("plan"))
-        .where(PilotSite.department == department_id)
+        await scope.within(department_id)
+        .select(PilotSite, PilotSite.id, PilotSite.scheme, PilotSite.plan.code.as_alias("plan"))
         .order_by(PilotSite.id)
     )
     return {r["id"]: f"{SCHEMES.get(r['scheme'], r['scheme'])} (plan {r['plan']})" for r in rows}

@@ -6,7 +6,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from coord.partners.tables import Contact, Organisation
-from coord.territory.tables import Department, PilotSite
+from coord.pilot_sites.tables import PilotSite
+from coord.territory.tables import Department
 
 
 class Convention(Table, tablename="convention"):

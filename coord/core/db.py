@@ -1,6 +1,6 @@
 """Database engine selection and transactions, the same code on SQLite and PostgreSQL.
 
-Tables resolve their engine through `coord.piccolo_conf.DB` on first use; `use_engine` rebinds every
+Tables resolve their engine through the Piccolo configuration (`PICCOLO_CONF`) on first use; `use_engine` rebinds every
 table at once (the test suite runs the same tests on both engines in one process).
 """
 
@@ -10,14 +10,18 @@ import threading
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
+from coord.core.private_files import private_dir, secure_sqlite
 from coord.core.settings import Settings
 
 SQLITE_TIMEOUT_SECONDS = 30
@@ -78,7 +82,7 @@ class PooledSQLiteEngine(SQLiteEngine):
 def engine_for(settings: Settings) -> Engine:
     if settings.is_sqlite:
         path = settings.sqlite_path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # 0700 if created here (coord.core.private_files)
         # The timeout makes a second writer wait for the lock instead of failing at once.
         return PooledSQLiteEngine(path=str(path), timeout=SQLITE_TIMEOUT_SECONDS)
     if settings.database_url.startswith(("postgresql://", "postgres://")):
@@ -90,9 +94,9 @@ _engine: Engine | None = None
 
 
 def all_tables() -> list[type[Table]]:
-    from coord.piccolo_conf import APP_REGISTRY
-
-    return [table for config in APP_REGISTRY.app_configs.values() for table in config.table_classes]
+    """Every table of the apps registered in the Piccolo configuration (the composition root's)."""
+    registry = Finder().get_app_registry()
+    return [table for config in registry.app_configs.values() for table in config.table_classes]
 
 
 def use_engine(engine: Engine) -> None:
@@ -105,9 +109,7 @@ def use_engine(engine: Engine) -> None:
 
 def current_engine() -> Engine:
     if _engine is None:
-        from coord.piccolo_conf import DB
-
-        use_engine(DB)
+        use_engine(engine_finder())
     assert _engine is not None
     return _engine
 
@@ -130,8 +132,13 @@ async def transaction() -> AsyncIterator[Any]:
 
 
 async def prepare_sqlite(engine: Engine) -> None:
-    """WAL lets readers go on while one writer writes; the setting is stored in the file."""
+    """WAL lets readers go on while one writer writes; the setting is stored in the file.
+
+    The file (created here if missing) and its -wal/-shm companions are made 0600 first: this runs
+    when the service starts and before `coord migrate`."""
     if isinstance(engine, SQLiteEngine):
+        if engine.path != ":memory:" and not str(engine.path).startswith("file:"):
+            secure_sqlite(Path(engine.path))
         await engine.run_ddl("PRAGMA journal_mode=WAL")
 
 

@@ -5,6 +5,7 @@ Later sources win: the shipped defaults, then the deployment's local file, then 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tomllib
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from coord.core.private_files import restrict, write_private
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = Path(os.environ.get("COORD_CONFIG_DIR", ROOT / "config"))
@@ -35,6 +38,7 @@ class Settings:
     login_window_minutes: int = 15
     session_hours: int = 12
     scheduler_enabled: bool = True
+    mail_retention_days: int = 90  # sent mails' content is cleared after this many days (0: kept)
     demo_mode: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -93,16 +97,17 @@ def load_settings(config_dir: Path | None = None, env: dict[str, str] | None = N
     return settings
 
 
-def _development_secret() -> str:
-    """A random secret kept in var/ so sessions and links survive a restart of a dev instance."""
-    path = ROOT / "var" / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    path.write_text(secret)
-    path.chmod(0o600)
-    return secret
+def _development_secret(path: Path | None = None) -> str:
+    """A random secret kept in var/ so sessions and links survive a restart of a dev instance.
+
+    The file is 0600 from its creation (var/ 0700 if created here) and brought back to 0600 if it
+    was loosened (coord.core.private_files)."""
+    path = path or ROOT / "var" / "secret_key"
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process wrote it first: use theirs
+            write_private(path, secrets.token_urlsafe(48))
+    restrict(path)
+    return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

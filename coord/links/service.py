@@ -2,17 +2,21 @@
 
 The token in a URL is an HMAC-signed reference to a `PartnerLink` row (itsdangerous). The signature
 proves Coord issued it; the row says what it opens, until when, and whether it was revoked. A link
-opens exactly one thing: its purpose and target are checked by the route that receives it.
+opens exactly one thing: its purpose and target are checked by the route that receives it. Each
+purpose signs with its own key derived from the secret (`coord.core.keys`); links signed by the
+earlier single-key scheme are still accepted (`_legacy_serializer`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from coord.core.errors import CoordError
+from coord.core.keys import link_key
 from coord.core.settings import current_settings
 from coord.links.tables import PartnerLink
 
@@ -21,6 +25,18 @@ SALT = "coord-partner-link-v1"
 
 class LinkInvalid(CoordError):
     status_code = 403
+
+
+class LinkGone(LinkInvalid):
+    """The link was handed to a contact who is no longer active (deactivated or erased)."""
+
+    status_code = 410
+
+
+CONTACT_GONE = (
+    "Ce lien n'est plus valable : la personne à qui il était destiné n'est plus un contact actif de la "
+    "préfecture. Adressez-vous à la préfecture si vous devez y donner suite."
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +51,42 @@ class ResolvedLink:
 LAST_USE_RESOLUTION = dt.timedelta(minutes=5)
 
 
-def _serializer() -> URLSafeSerializer:
+def _serializer(purpose: str) -> URLSafeSerializer:
+    """Tokens are signed with the key of their purpose (coord.core.keys: HKDF of the secret with
+    info "coord/link/<purpose>"), so a token of one kind never verifies as another kind."""
+    return URLSafeSerializer(link_key(current_settings().secret_key, purpose), salt=SALT)
+
+
+def _legacy_serializer() -> URLSafeSerializer:
+    """The scheme of Coord before per-purpose keys: the raw secret, the same for every purpose.
+
+    Kept for verification only, never to sign: partners have links signed this way in their
+    mailboxes and calendar apps subscribed to such feed URLs (feeds never expire), so an upgrade must
+    not break them. A legacy token is still bound to its row, purpose, expiry and revocation like any
+    other. Remove this fallback only once no legacy link can be live any more (revoke them and issue
+    new ones)."""
     return URLSafeSerializer(current_settings().secret_key, salt=SALT)
+
+
+def _verified(token: str) -> tuple[int, str] | None:
+    """(link id, purpose) if the token is signed by Coord, with its purpose's key or the legacy key."""
+    valid, payload = _legacy_serializer().loads_unsafe(token)
+    if not (isinstance(payload, list) and len(payload) == 2):
+        return None
+    link_id, purpose = payload
+    if not _is_link_id(link_id) or not isinstance(purpose, str):
+        return None
+    if valid:  # signed by the previous scheme (see _legacy_serializer)
+        return link_id, purpose
+    try:
+        _serializer(purpose).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return link_id, purpose
+
+
+def _is_link_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 async def issue(
@@ -88,32 +138,29 @@ async def issue_many(
 
 def token_for(link_id: int, purpose: str) -> str:
     """The token of an existing link (deterministic: the same link always gives the same token)."""
-    return _serializer().dumps([link_id, purpose])
+    return _serializer(purpose).dumps([link_id, purpose])
 
 
 def read_token(token: str) -> tuple[int, str] | None:
     """The (link id, purpose) a token carries if its signature holds, without looking the link up
     (so without knowing whether it is revoked or expired: use `resolve` to grant access)."""
-    try:
-        link_id, purpose = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(link_id, int) or not isinstance(purpose, str):
-        return None
-    return link_id, purpose
+    return _verified(token)
 
 
 async def resolve(token: str, purpose: str, *, now: dt.datetime | None = None) -> ResolvedLink:
     now = now or dt.datetime.now(dt.UTC)
-    try:
-        link_id, signed_purpose = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError) as exc:
-        raise LinkInvalid("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.") from exc
-    if signed_purpose != purpose or not isinstance(link_id, int):
+    verified = _verified(token)
+    if verified is None:
+        raise LinkInvalid("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.")
+    link_id, signed_purpose = verified
+    if signed_purpose != purpose:
         raise LinkInvalid("Ce lien ne donne pas accès à cette page.")
     row = await PartnerLink.select().where(PartnerLink.id == link_id).first()
     if row is None or row["purpose"] != purpose:
         raise LinkInvalid("Ce lien n'est pas valide.")
+    # Before the revocation: an erased contact's links are revoked too, and say why.
+    if row["contact_id"] is not None and not await _holder_may_use(row["contact_id"]):
+        raise LinkGone(CONTACT_GONE)
     if row["revoked_at"] is not None:
         raise LinkInvalid("Ce lien a été révoqué. Demandez un nouveau lien à la préfecture.")
     if row["expires_at"] is not None and row["expires_at"] <= now:
@@ -122,6 +169,21 @@ async def resolve(token: str, purpose: str, *, now: dt.datetime | None = None) -
     if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USE_RESOLUTION:
         await PartnerLink.update({PartnerLink.last_used_at: now}).where(PartnerLink.id == link_id)
     return ResolvedLink(row["id"], row["purpose"], row["target_id"], row["department"], row["contact_id"])
+
+
+# Whether the contact a link was handed to may still use it (deactivated or erased: no). Contacts are
+# a domain above links: the composition root registers the check (`coord.app.wiring`).
+HolderCheck = Callable[[int], Awaitable[bool]]
+_holder_check: HolderCheck | None = None
+
+
+def register_holder_check(check: HolderCheck) -> None:
+    global _holder_check
+    _holder_check = check
+
+
+async def _holder_may_use(contact_id: int) -> bool:
+    return True if _holder_check is None else await _holder_check(contact_id)
 
 
 async def revoke(purpose: str, target_id: int, *, contact_id: int | None = None, now: dt.datetime | None = None) -> int:

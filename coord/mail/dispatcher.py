@@ -22,7 +22,7 @@ from typing import Any
 
 from coord.core.settings import current_settings
 from coord.mail import outbox
-from coord.mail.message import OutgoingMail, build_message
+from coord.mail.message import OutgoingMail, build_message, one_line
 from coord.mail.smtp import SmtpConnection, SmtpPermanentError, SmtpSettings, SmtpTemporaryError
 
 logger = logging.getLogger("coord.mail")
@@ -50,11 +50,11 @@ def outgoing_mail(row: dict[str, Any]) -> OutgoingMail:
     settings = current_settings()
     return OutgoingMail(
         to_email=row["to_email"],
-        to_name=row["to_name"] or "",
+        to_name=one_line(row["to_name"] or ""),  # rows queued before subjects and names were folded
         from_email=settings.organiser_email,
         from_name=settings.organiser_name,
         reply_to=settings.organiser_email,
-        subject=row["subject"],
+        subject=one_line(row["subject"]),
         text=row["body_text"],
         html=row["body_html"] or None,
         calendar=row["calendar"].encode("utf-8") if row["calendar"] else None,

@@ -116,6 +116,19 @@ class OutgoingMail:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+_NOT_IN_A_HEADER_RE = re.compile(r" *[\x00-\x1f\x7f-\x9f\u2028\u2029]+ *")
+
+
+def one_line(value: str) -> str:
+    """`value` made fit for a header (a subject, a display name): every run of line breaks, tabs and
+    other control characters becomes one space.
+
+    What users type is refused when it is not one line (coord.core.validation); this is for what a
+    header is built from all the same: rows stored before that rule, or changed by hand in the
+    database. `build_message` itself still refuses a header that is not one line."""
+    return _NOT_IN_A_HEADER_RE.sub(" ", value).strip()
+
+
 def make_message_id(domain: str) -> str:
     """A new globally unique Message-ID, "<uuid4hex@domain>"."""
     domain = _check_domain(domain, "domaine du Message-ID")

@@ -15,7 +15,7 @@ from typing import Any
 
 from coord.core.db import current_engine, is_sqlite, transaction
 from coord.core.settings import current_settings
-from coord.mail.message import make_message_id
+from coord.mail.message import make_message_id, one_line
 from coord.mail.tables import OutboxMessage
 
 MAX_ATTEMPTS = 20
@@ -69,8 +69,8 @@ def message(
         entity=entity[:40],
         entity_id=entity_id,
         to_email=to_email,
-        to_name=to_name[:200],
-        subject=subject[:300],
+        to_name=one_line(to_name)[:200],
+        subject=one_line(subject)[:300],
         body_text=text,
         body_html=html,
         calendar=calendar.decode("utf-8") if calendar else "",

@@ -33,3 +33,5 @@ class OutboxMessage(Table, tablename="outbox_message"):
     last_error = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+    # When the retention job cleared the content of this sent mail (coord.privacy.retention).
+    purged_at = Timestamptz(null=True, default=None)

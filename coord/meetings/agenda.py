@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.audit import log as audit
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
@@ -14,16 +14,6 @@ from coord.meetings import service
 from coord.meetings.tables import AgendaItem
 from coord.plans.tables import Measure
 
-# domain.md, "A typical agenda".
-DEFAULT_AGENDA: tuple[tuple[str, int], ...] = (
-    ("Ouverture", 5),
-    ("Approbation du compte rendu précédent", 5),
-    ("Données départementales (agrégées, jamais nominatives)", 20),
-    ("Suivi du plan d'action et des conventions", 30),
-    ("Points thématiques", 30),
-    ("Questions diverses", 10),
-    ("Date de la prochaine réunion", 5),
-)
 DIRECTIONS = {"up": "vers le haut", "down": "vers le bas"}
 
 ITEM_COLUMNS = (
@@ -64,24 +54,6 @@ async def agenda(scope: Scope, meeting_id: int) -> dict[str, Any]:
     meeting = await service.load(scope, meeting_id)
     items = await list_items(scope, meeting_id)
     return {"items": items, **summary(items, meeting)}
-
-
-async def insert_default_agenda(meeting: Mapping[str, Any]) -> None:
-    """Inside the creating transaction."""
-    for position, (title, minutes) in enumerate(DEFAULT_AGENDA, start=1):
-        await AgendaItem.insert(AgendaItem(department=meeting["department"], meeting=meeting["id"], position=position,
-                                           title=title, duration_minutes=minutes))
-
-
-async def copy_agenda(source_meeting_id: int, target: Mapping[str, Any]) -> None:
-    """Inside a transaction: the same items, in the same order, for another meeting."""
-    rows = await AgendaItem.select().where(AgendaItem.meeting == source_meeting_id) \
-        .order_by(AgendaItem.position).order_by(AgendaItem.id)
-    for position, row in enumerate(rows, start=1):
-        await AgendaItem.insert(AgendaItem(
-            department=target["department"], meeting=target["id"], position=position, title=row["title"],
-            presenter=row["presenter"], duration_minutes=row["duration_minutes"], measure=row["measure"],
-            notes=row["notes"]))
 
 
 async def _editable(scope: Scope, meeting_id: int) -> dict[str, Any]:

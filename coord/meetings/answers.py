@@ -10,18 +10,16 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Template
 
-from coord.accounts.access import Principal
-from coord.accounts.roles import Role
+from coord.access import Principal, department_of, link_principal
 from coord.audit import log as audit
 from coord.committees.tables import Committee
 from coord.core.db import transaction
 from coord.core.errors import ValidationFailed
 from coord.core.validation import CONTROL_RE, Fields
 from coord.links import service as links
-from coord.meetings.notify import current_answer, when_fr, zone_label
+from coord.meetings.notify import current_answer, queue_convocation, when_fr, zone_label
 from coord.meetings.tables import AgendaItem, Invitation, Meeting
 from coord.partners.tables import Contact
-from coord.territory.tables import Department
 from coord.web.forms import form_data
 
 ANSWERS = {
@@ -46,7 +44,7 @@ SOURCES = {"link": "lien partenaire", "imip": "réponse iMIP"}
 def partner_principal(email: str, department_id: int, source: str) -> Principal:
     """The actor recorded in the audit log for a partner without an account."""
     label = f"{SOURCES.get(source, source)} : {email}"
-    return Principal(user_id=None, email=label, full_name=label, role=Role.OBSERVER, department_id=department_id)
+    return link_principal(label, department_id)
 
 
 def _stale(invitation: dict[str, Any], sequence: int | None, dtstamp: dt.datetime | None) -> str:
@@ -141,8 +139,6 @@ async def _delegate(invitation: dict[str, Any], email: str, name: str) -> int:
 
     Returns the delegate's contact id. The colleague is found among the organisation's contacts by
     address, or added to it: a professional contact, like every contact in Coord."""
-    from coord.meetings.notify import queue_convocation
-
     fields = Fields({"email": email, "name": name})
     address = fields.email("email", required=True)
     full_name = fields.text("name", required=True, max_length=200)
@@ -229,7 +225,7 @@ async def _meeting_view(link: links.ResolvedLink) -> dict[str, Any]:
     if invitation["removed_at"] is not None:
         raise links.LinkInvalid("Vous n'êtes plus convié(e) à cette réunion : ce lien n'est plus valable.")
     meeting = await Meeting.select().where(Meeting.id == invitation["meeting"]).first()
-    department = await Department.select().where(Department.id == meeting["department"]).first()
+    department = await department_of(meeting)
     committee = await Committee.select(Committee.name).where(Committee.id == meeting["committee"]).first()
     agenda = (
         await AgendaItem.select(AgendaItem.title, AgendaItem.presenter, AgendaItem.duration_minutes)
@@ -253,7 +249,7 @@ async def _meeting_view(link: links.ResolvedLink) -> dict[str, Any]:
 
 
 def _invalid(exc: links.LinkInvalid) -> Template:
-    return _page("error.html", status=403, title="Lien non valide", detail=exc.message)
+    return _page("error.html", status=exc.status_code, title="Lien non valide", detail=exc.message)
 
 
 @get("/r/invitation/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import Parameter
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.core.errors import ValidationFailed
+from coord.core.pagination import PageRequest, Paginated, paginated
 from coord.meetings import agenda, attendance, invitees, minutes, schemas, service
 from coord.meetings.schemas import (
     AgendaItemIn,
@@ -34,7 +35,7 @@ from coord.meetings.schemas import (
     VersionIn,
     to_dict,
 )
-from coord.web.pagination import PageRequest, Paginated, paginated
+from coord.web.params import IdQuery
 
 Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]
@@ -72,7 +73,7 @@ class MeetingApi(Controller):
     tags = ["Réunions"]
 
     @get("/", summary="Réunions (paginées ; filtres département, instance, statut, période)")
-    async def list(self, access: Scope, department: str | None = None, committee: int | None = None,
+    async def list(self, access: Scope, department: str | None = None, committee: IdQuery = None,
                    status: str | None = None, start_from: FromParam = None, start_to: ToParam = None,
                    page: Page = None, per_page: PerPage = None) -> Paginated:
         request = PageRequest.parse(page, per_page)

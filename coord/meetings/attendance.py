@@ -12,14 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import uuid4
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.audit import log as audit
 from coord.core.clock import Clock
 from coord.core.db import transaction
 from coord.core.errors import Conflict, ValidationFailed
 from coord.core.settings import current_settings
 from coord.core.validation import Fields
-from coord.meetings import agenda, invitees, service
+from coord.meetings import invitees, service
+from coord.meetings.agenda_templates import copy_agenda
 from coord.meetings.tables import Invitation, Meeting
 
 ATTENDING = frozenset({"present", "video"})
@@ -176,7 +177,7 @@ async def reconvene(scope: Scope, meeting_id: int, data: Mapping[str, Any] | Non
             uid=f"{uuid4()}@{settings.mail_domain}", sequence=0, version=1, urgent=False, quorum_required=False,
             reconvened_from=meeting_id,
         )).returning(*Meeting._meta.columns))[0]
-        await agenda.copy_agenda(meeting_id, row)
+        await copy_agenda(meeting_id, row)
         for invitation in state["invitations"]:
             await Invitation.insert(Invitation(department=meeting["department"], meeting=row["id"],
                                                contact=invitation["contact"], role=invitation["role"]))

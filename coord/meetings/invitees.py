@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from coord.accounts.access import Scope
+from coord.access import Scope, same_department
 from coord.audit import log as audit
 from coord.committees.tables import Committee
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound
 from coord.core.validation import Fields
-from coord.meetings import service
+from coord.meetings import notify, service
 from coord.meetings.tables import Invitation
 from coord.partners.tables import Contact
 
@@ -124,7 +124,7 @@ async def add_invitations(scope: Scope, meeting_id: int, data: Mapping[str, Any]
             contact = await scope.get(Contact, contact_id)
         except NotFound:
             contact = None
-        if contact is None or contact["department"] != meeting["department"]:
+        if contact is None or not same_department(contact, meeting):
             fields.error("contact", "Contact inconnu ou d'un autre département.")
             contact = None
         elif not contact["active"]:
@@ -157,8 +157,6 @@ async def _after_invite(scope: Scope, meeting: Mapping[str, Any], invitation_ids
     await audit.record(scope.principal, "invite", "meeting", meeting["id"], department_id=meeting["department"],
                        summary=f"Invitation de {who} à « {meeting['title']} »", after={"invitations": invitation_ids})
     if meeting["status"] == "convened":
-        from coord.meetings import notify
-
         await notify.queue_convocation(meeting["id"], invitation_ids)
 
 
@@ -178,8 +176,6 @@ async def update_role(scope: Scope, meeting_id: int, invitation_id: int, role: A
                            summary=f"Rôle de {invitation['name']} pour « {meeting['title']} »",
                            before={"role": invitation["role"]}, after={"role": role})
         if meeting["status"] == "convened":
-            from coord.meetings import notify
-
             await notify.queue_convocation(meeting_id, [invitation_id])
 
 
@@ -191,8 +187,6 @@ async def remove_invitation(scope: Scope, meeting_id: int, invitation_id: int) -
         raise NotFound("Cette invitation a déjà été retirée.")
     async with transaction():
         if meeting["status"] == "convened":
-            from coord.meetings import notify
-
             await Invitation.update({Invitation.removed_at: service.now()}).where(Invitation.id == invitation_id)
             # Mandates held by the removed invitee lapse.
             await Invitation.update({Invitation.represented_by: None, Invitation.attendance: "unknown"}).where(

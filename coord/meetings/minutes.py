@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.audit import log as audit
 from coord.core.clock import Clock
 from coord.core.db import transaction

@@ -22,15 +22,16 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from coord.calendar import CalendarAttendee, CalendarEvent, Person, build_cancel, build_request
+from coord.access import department_of
 from coord.committees.tables import Committee
 from coord.core.settings import current_settings
+from coord.ics import CalendarAttendee, CalendarEvent, Person, build_cancel, build_request
 from coord.links import service as links
 from coord.links.tables import PartnerLink
 from coord.mail import outbox
 from coord.mail.tables import OutboxMessage
+from coord.meetings.seams import carried_forward_items
 from coord.meetings.tables import AgendaItem, Invitation, Meeting
-from coord.territory.tables import Department
 from coord.web.templating import DAYS, MONTHS, TEMPLATES_DIR, configure, date_fr
 
 ROLE_TO_ICAL = {
@@ -97,7 +98,7 @@ async def _load(meeting_id: int) -> dict[str, Any]:
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     if meeting is None:
         raise LookupError(f"meeting {meeting_id} not found")
-    department = await Department.select().where(Department.id == meeting["department"]).first()
+    department = await department_of(meeting)
     committee = await Committee.select(Committee.name).where(Committee.id == meeting["committee"]).first()
     agenda = (
         await AgendaItem.select(AgendaItem.title, AgendaItem.presenter, AgendaItem.duration_minutes)
@@ -116,16 +117,15 @@ async def _load(meeting_id: int) -> dict[str, Any]:
             Invitation.contact.first_name.as_alias("first_name"),
             Invitation.contact.last_name.as_alias("last_name"),
             Invitation.contact.email.as_alias("email"),
+            Invitation.contact.active.as_alias("contact_active"),
         )
         .where(Invitation.meeting == meeting_id)
         .order_by(Invitation.id)
     )
     for invitation in invitations:
         invitation["name"] = f"{invitation['first_name']} {invitation['last_name']}".strip()
-    from coord.actions.carry import open_items_for  # actions depend on meetings, not the reverse
-
     return {
-        "open_actions": await open_items_for(meeting),
+        "open_actions": await carried_forward_items(meeting),
         "meeting": meeting,
         "department": department,
         "committee": committee["name"] if committee else "",
@@ -135,7 +135,9 @@ async def _load(meeting_id: int) -> dict[str, Any]:
 
 
 def _active(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [i for i in data["invitations"] if i["removed_at"] is None]
+    """Invitees still invited whose contact is active: a deactivated or erased contact (whose links
+    no longer open) gets no more mail and is no longer listed to the others."""
+    return [i for i in data["invitations"] if i["removed_at"] is None and i.get("contact_active", True)]
 
 
 def current_answer(invitation: dict[str, Any], sequence: int) -> str:

@@ -15,11 +15,11 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from coord.accounts.access import Scope
+from coord.access import Scope, department_of
 from coord.committees.tables import Committee
+from coord.core.french import date_fr
 from coord.meetings import agenda, invitees, minutes, service
-from coord.territory.tables import Department
-from coord.web.templating import date_fr
+from coord.meetings.seams import carried_forward_items
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
              Path("/usr/local/share/fonts"), Path("/Library/Fonts"))
@@ -47,11 +47,9 @@ def latin1(text: str) -> str:
 
 async def document_data(scope: Scope, meeting_id: int) -> dict[str, Any]:
     """Everything the three documents show, read through the scope."""
-    from coord.actions.carry import open_items_for  # actions depend on meetings, not the reverse
-
     meeting = await service.get_meeting(scope, meeting_id)
     raw = await service.load(scope, meeting_id)
-    department = await scope.select(Department).where(Department.id == raw["department"]).first()
+    department = await department_of(raw)
     committee = await scope.get(Committee, raw["committee"])
     items = await agenda.list_items(scope, meeting_id)
     people = await invitees.list_invitations(scope, meeting_id)
@@ -60,7 +58,7 @@ async def document_data(scope: Scope, meeting_id: int) -> dict[str, Any]:
         person["represented_by_name"] = by_id.get(person["represented_by"], "")
     return {"meeting": meeting, "department": department, "committee": committee, "items": items,
             "invitations": people, "decisions": await minutes.list_decisions(scope, meeting_id),
-            "summary": agenda.summary(items, raw), "open_actions": await open_items_for(raw)}
+            "summary": agenda.summary(items, raw), "open_actions": await carried_forward_items(raw)}
 
 
 class _Pdf(FPDF):

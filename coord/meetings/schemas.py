@@ -11,12 +11,14 @@ from typing import Any
 
 import msgspec
 
+from coord.core.validation import DbInt, Id
+
 Unset = msgspec.UnsetType
 UNSET = msgspec.UNSET
 
 
 class MeetingIn(msgspec.Struct, forbid_unknown_fields=True):
-    committee: int
+    committee: Id
     title: str
     starts_at: str
     ends_at: str
@@ -28,7 +30,7 @@ class MeetingIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MeetingPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    version: int
+    version: DbInt
     title: str | Unset = UNSET
     kind: str | Unset = UNSET
     starts_at: str | Unset = UNSET
@@ -42,7 +44,7 @@ class MeetingPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
 class VersionIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Body of the lifecycle actions; `version` is optional there (checked when given)."""
 
-    version: int | Unset = UNSET
+    version: DbInt | Unset = UNSET
     urgent: bool | Unset = UNSET
 
 
@@ -86,16 +88,16 @@ class MeetingOut(msgspec.Struct):
 class AgendaItemIn(msgspec.Struct, forbid_unknown_fields=True):
     title: str
     presenter: str = ""
-    duration_minutes: int = 0
-    measure: int | None = None
+    duration_minutes: DbInt = 0
+    measure: Id | None = None
     notes: str = ""
 
 
 class AgendaItemPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     title: str | Unset = UNSET
     presenter: str | Unset = UNSET
-    duration_minutes: int | Unset = UNSET
-    measure: int | Unset | None = UNSET
+    duration_minutes: DbInt | Unset = UNSET
+    measure: Id | Unset | None = UNSET
     notes: str | Unset = UNSET
 
 
@@ -123,7 +125,7 @@ class AgendaOut(msgspec.Struct):
 
 
 class InvitationIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    contact: int | Unset = UNSET
+    contact: Id | Unset = UNSET
     role: str | Unset = UNSET
     all_members: bool | Unset = UNSET
 
@@ -131,7 +133,7 @@ class InvitationIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
 class InvitationPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     role: str | Unset = UNSET
     attendance: str | Unset = UNSET
-    represented_by: int | Unset | None = UNSET
+    represented_by: Id | Unset | None = UNSET
 
 
 class InvitationOut(msgspec.Struct):
@@ -196,7 +198,7 @@ class DecisionOut(msgspec.Struct):
 
 class MinutesIn(msgspec.Struct, forbid_unknown_fields=True):
     minutes: str
-    version: int
+    version: DbInt
 
 
 class RemindOut(msgspec.Struct):

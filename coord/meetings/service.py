@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from piccolo.columns.combination import And
 
-from coord.accounts.access import Scope, is_valid_id
-from coord.accounts.roles import Permission
+from coord.access import Scope, belongs_to, department_of, is_valid_id
+from coord.access.roles import Permission
 from coord.audit import log as audit
 from coord.audit.tables import AuditEntry
 from coord.committees.kinds import VOTING_ROLES
@@ -24,12 +24,13 @@ from coord.committees.tables import Committee, CommitteeMember
 from coord.core.clock import Clock, SystemClock
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
+from coord.core.pagination import PageRequest
 from coord.core.settings import current_settings
 from coord.core.validation import Fields
+from coord.meetings import notify
+from coord.meetings.agenda_templates import insert_default_agenda
 from coord.meetings.tables import AgendaItem, Decision, Invitation, Meeting
 from coord.partners.tables import Contact
-from coord.territory.tables import Department
-from coord.web.pagination import PageRequest
 
 KINDS: dict[str, str] = {
     "ordinaire": "Réunion ordinaire",
@@ -108,8 +109,9 @@ def _parse_iso(fields: Fields, name: str, tz: str) -> dt.datetime | None:
         try:
             value = dt.datetime.fromisoformat(str(raw).strip())
         except ValueError:
-            fields.error(name, "Date et heure invalides (format attendu : AAAA-MM-JJTHH:MM, "
-                               "par exemple 2026-10-26T09:30).")
+            fields.error(
+                name, "Date et heure invalides (format attendu : AAAA-MM-JJTHH:MM, par exemple 2026-10-26T09:30)."
+            )
             return None
     try:
         return local_to_utc(value, tz)
@@ -176,8 +178,11 @@ def read_times(fields: Fields, tz: str, current: Mapping[str, Any] | None = None
 def _video_url(fields: Fields) -> None:
     url = fields.text("video_url", max_length=500)
     if url and (not url.lower().startswith("https://") or " " in url or len(url) < 12):
-        fields.error("video_url", "Le lien de visioconférence doit être une adresse https:// complète "
-                                  "(exemple : https://webconf.numerique.gouv.fr/...).")
+        fields.error(
+            "video_url",
+            "Le lien de visioconférence doit être une adresse https:// complète "
+            "(exemple : https://webconf.numerique.gouv.fr/...).",
+        )
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -185,21 +190,38 @@ def meeting_out(row: dict[str, Any]) -> dict[str, Any]:
     tz = row["timezone"]
     local_start, local_end = to_local(row["starts_at"], tz), to_local(row["ends_at"], tz)
     return {
-        "id": row["id"], "department": row["department_code"], "timezone": tz,
-        "committee": row["committee"], "committee_name": row["committee_name"],
-        "title": row["title"], "kind": row["kind"], "kind_label": KINDS.get(row["kind"], row["kind"]),
-        "starts_at": row["starts_at"], "ends_at": row["ends_at"],
-        "local_start": local_start, "local_end": local_end,
+        "id": row["id"],
+        "department": row["department_code"],
+        "timezone": tz,
+        "committee": row["committee"],
+        "committee_name": row["committee_name"],
+        "title": row["title"],
+        "kind": row["kind"],
+        "kind_label": KINDS.get(row["kind"], row["kind"]),
+        "starts_at": row["starts_at"],
+        "ends_at": row["ends_at"],
+        "local_start": local_start,
+        "local_end": local_end,
         "date": local_start.date().isoformat() if local_start else "",
         "start_time": local_start.strftime("%H:%M") if local_start else "",
         "end_time": local_end.strftime("%H:%M") if local_end else "",
-        "place": row["place"], "video_url": row["video_url"],
-        "status": row["status"], "status_label": STATUSES.get(row["status"], row["status"]),
-        "organiser_email": row["organiser_email"], "organiser_name": row["organiser_name"],
-        "uid": row["uid"], "sequence": row["sequence"], "version": row["version"], "urgent": row["urgent"],
-        "quorum_required": row["quorum_required"], "reconvened_from": row["reconvened_from"],
-        "minutes": row["minutes"], "minutes_published_at": row["minutes_published_at"],
-        "convened_at": row["convened_at"], "cancelled_at": row["cancelled_at"], "updated_at": row["updated_at"],
+        "place": row["place"],
+        "video_url": row["video_url"],
+        "status": row["status"],
+        "status_label": STATUSES.get(row["status"], row["status"]),
+        "organiser_email": row["organiser_email"],
+        "organiser_name": row["organiser_name"],
+        "uid": row["uid"],
+        "sequence": row["sequence"],
+        "version": row["version"],
+        "urgent": row["urgent"],
+        "quorum_required": row["quorum_required"],
+        "reconvened_from": row["reconvened_from"],
+        "minutes": row["minutes"],
+        "minutes_published_at": row["minutes_published_at"],
+        "convened_at": row["convened_at"],
+        "cancelled_at": row["cancelled_at"],
+        "updated_at": row["updated_at"],
         "duration_minutes": int((row["ends_at"] - row["starts_at"]).total_seconds() // 60),
     }
 
@@ -214,13 +236,18 @@ async def get_meeting(scope: Scope, meeting_id: int) -> dict[str, Any]:
 
 
 async def list_meetings(
-    scope: Scope, page: PageRequest, *, department: str | None = None, committee: int | None = None,
-    status: str | None = None, start_from: dt.datetime | None = None, start_to: dt.datetime | None = None,
+    scope: Scope,
+    page: PageRequest,
+    *,
+    department: str | None = None,
+    committee: int | None = None,
+    status: str | None = None,
+    start_from: dt.datetime | None = None,
+    start_to: dt.datetime | None = None,
     descending: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
+    scope = await scope.within_code(department)
     conditions = []
-    if department:
-        conditions.append(Meeting.department == (await scope.department(department))["id"])
     if committee is not None:
         if not is_valid_id(committee):
             return [], 0
@@ -236,15 +263,22 @@ async def list_meetings(
     query, count = scope.select(Meeting, *MEETING_COLUMNS), scope.count(Meeting)
     for condition in conditions:
         query, count = query.where(condition), count.where(condition)
-    rows = await query.order_by(Meeting.starts_at, ascending=not descending).order_by(Meeting.id) \
-        .limit(page.per_page).offset(page.offset)
+    rows = (
+        await query.order_by(Meeting.starts_at, ascending=not descending)
+        .order_by(Meeting.id)
+        .limit(page.per_page)
+        .offset(page.offset)
+    )
     return [meeting_out(r) for r in rows], await count
 
 
 async def committee_choices(scope: Scope, department_id: int) -> dict[str, str]:
-    rows = await scope.select(Committee, Committee.id, Committee.name).where(
-        (Committee.department == department_id) & (Committee.active == True)  # noqa: E712
-    ).order_by(Committee.name)
+    rows = (
+        await scope.within(department_id)
+        .select(Committee, Committee.id, Committee.name)
+        .where(Committee.active.eq(True))
+        .order_by(Committee.name)
+    )
     return {str(r["id"]): r["name"] for r in rows}
 
 
@@ -257,16 +291,21 @@ def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def last_editor(meeting_id: int) -> str:
-    row = await AuditEntry.select(AuditEntry.actor).where(
-        (AuditEntry.entity == "meeting") & (AuditEntry.entity_id == meeting_id)
-    ).order_by(AuditEntry.id, ascending=False).first()
+    row = (
+        await AuditEntry.select(AuditEntry.actor)
+        .where((AuditEntry.entity == "meeting") & (AuditEntry.entity_id == meeting_id))
+        .order_by(AuditEntry.id, ascending=False)
+        .first()
+    )
     return row["actor"] if row else "un autre utilisateur"
 
 
 async def conflict(meeting_id: int) -> Conflict:
     who = await last_editor(meeting_id)
-    return Conflict(f"Cette réunion a été modifiée entre-temps par {who}. Rechargez la page pour voir ses "
-                    "changements, puis refaites les vôtres.")
+    return Conflict(
+        f"Cette réunion a été modifiée entre-temps par {who}. Rechargez la page pour voir ses "
+        "changements, puis refaites les vôtres."
+    )
 
 
 def read_version(data: Mapping[str, Any], *, required: bool = True) -> int | None:
@@ -277,21 +316,36 @@ def read_version(data: Mapping[str, Any], *, required: bool = True) -> int | Non
 
 
 async def write_meeting(
-    scope: Scope, current: Mapping[str, Any], changes: dict[str, Any], *, version: int | None, summary: str,
+    scope: Scope,
+    current: Mapping[str, Any],
+    changes: dict[str, Any],
+    *,
+    version: int | None,
+    summary: str,
     action: str = "update",
 ) -> dict[str, Any]:
     """Apply `changes` if the meeting is still at `version` (None: at the version just read), bumping
     the version. Must run inside a transaction; writes the audit entry."""
     expected = current["version"] if version is None else version
     values = {**changes, "version": expected + 1, "updated_at": now()}
-    rows = await Meeting.update({getattr(Meeting, k): v for k, v in values.items()}).where(
-        And(Meeting.id == current["id"], Meeting.version == expected)
-    ).returning(*Meeting._meta.columns)
+    rows = (
+        await Meeting.update({getattr(Meeting, k): v for k, v in values.items()})
+        .where(And(Meeting.id == current["id"], Meeting.version == expected))
+        .returning(*Meeting._meta.columns)
+    )
     if not rows:
         raise await conflict(current["id"])
     old, new = audit.changed_fields(_plain(current), _plain(rows[0]))
-    await audit.record(scope.principal, action, "meeting", current["id"], department_id=current["department"],
-                       summary=summary, before=old, after=new)
+    await audit.record(
+        scope.principal,
+        action,
+        "meeting",
+        current["id"],
+        department_id=current["department"],
+        summary=summary,
+        before=old,
+        after=new,
+    )
     return rows[0]
 
 
@@ -305,30 +359,45 @@ def _chair_role(member: Mapping[str, Any], chair_contact: int | None) -> str:
 
 async def committee_members(committee_id: int) -> list[dict[str, Any]]:
     """Members of a committee whose contact is active, with their role and contact id."""
-    return await CommitteeMember.select(CommitteeMember.contact, CommitteeMember.role).where(
-        (CommitteeMember.committee == committee_id) & (CommitteeMember.contact.active == True)  # noqa: E712
-    ).order_by(CommitteeMember.id)
+    return (
+        await CommitteeMember.select(CommitteeMember.contact, CommitteeMember.role)
+        .where(
+            (CommitteeMember.committee == committee_id) & (CommitteeMember.contact.active == True)  # noqa: E712
+        )
+        .order_by(CommitteeMember.id)
+    )
 
 
 async def voting_contacts(committee_id: int) -> set[int]:
     rows = await CommitteeMember.select(CommitteeMember.contact).where(
-        (CommitteeMember.committee == committee_id) & CommitteeMember.role.is_in(list(VOTING_ROLES)))
+        (CommitteeMember.committee == committee_id) & CommitteeMember.role.is_in(list(VOTING_ROLES))
+    )
     return {r["contact"] for r in rows}
 
 
 async def invite_committee_members(meeting: Mapping[str, Any], committee: Mapping[str, Any]) -> list[int]:
     """Invite every member not invited yet (president: chair). Inside a transaction. Returns new ids."""
-    existing = {r["contact"] for r in await Invitation.select(Invitation.contact).where(
-        (Invitation.meeting == meeting["id"]) & Invitation.removed_at.is_null())}
+    existing = {
+        r["contact"]
+        for r in await Invitation.select(Invitation.contact).where(
+            (Invitation.meeting == meeting["id"]) & Invitation.removed_at.is_null()
+        )
+    }
     created: list[int] = []
     for member in await committee_members(committee["id"]):
         if member["contact"] in existing:
             continue
         existing.add(member["contact"])
-        row = (await Invitation.insert(Invitation(
-            department=meeting["department"], meeting=meeting["id"], contact=member["contact"],
-            role=_chair_role(member, committee.get("chair")),
-        )).returning(Invitation.id))[0]
+        row = (
+            await Invitation.insert(
+                Invitation(
+                    department=meeting["department"],
+                    meeting=meeting["id"],
+                    contact=member["contact"],
+                    role=_chair_role(member, committee.get("chair")),
+                )
+            ).returning(Invitation.id)
+        )[0]
         created.append(row["id"])
     return created
 
@@ -342,7 +411,7 @@ async def _committee_for(scope: Scope, fields: Fields, department_id: int | None
         committee = await scope.get(Committee, committee_id)
     except NotFound:
         committee = None
-    if committee is None or (department_id is not None and committee["department"] != department_id):
+    if committee is None or (department_id is not None and not belongs_to(committee, department_id)):
         fields.error("committee", "Instance inconnue ou d'un autre département.")
         return None
     if not committee["active"]:
@@ -362,13 +431,11 @@ async def _department_of(scope: Scope, fields: Fields, code: Any) -> dict[str, A
 
 
 async def create_meeting(scope: Scope, data: Mapping[str, Any], *, default_agenda: bool = True) -> dict[str, Any]:
-    from coord.meetings.agenda import insert_default_agenda
-
     fields = Fields(data)
     department = await _department_of(scope, fields, data.get("department"))
     committee = await _committee_for(scope, fields, department["id"] if department else None)
     if committee and department is None:
-        department = await scope.select(Department).where(Department.id == committee["department"]).first()
+        department = await department_of(committee)
     fields.text("title", required=True, max_length=200)
     fields.choice("kind", KINDS, required=False)
     fields.text("place", max_length=1000, multiline=True)
@@ -383,14 +450,27 @@ async def create_meeting(scope: Scope, data: Mapping[str, Any], *, default_agend
     scope.require(Permission.MANAGE, department["id"])
     settings = current_settings()
     values.update(
-        department=department["id"], committee=committee["id"], kind=values.get("kind") or "ordinaire",
-        status="draft", organiser_email=settings.organiser_email, organiser_name=settings.organiser_name,
-        uid=f"{uuid4()}@{settings.mail_domain}", sequence=0, version=1,
+        department=department["id"],
+        committee=committee["id"],
+        kind=values.get("kind") or "ordinaire",
+        status="draft",
+        organiser_email=settings.organiser_email,
+        organiser_name=settings.organiser_name,
+        uid=f"{uuid4()}@{settings.mail_domain}",
+        sequence=0,
+        version=1,
     )
     async with transaction():
         row = (await Meeting.insert(Meeting(**values)).returning(*Meeting._meta.columns))[0]
-        await audit.record(scope.principal, "create", "meeting", row["id"], department_id=department["id"],
-                           summary=f"Réunion « {row['title']} »", after=_plain(row))
+        await audit.record(
+            scope.principal,
+            "create",
+            "meeting",
+            row["id"],
+            department_id=department["id"],
+            summary=f"Réunion « {row['title']} »",
+            after=_plain(row),
+        )
         if default_agenda:
             await insert_default_agenda(row)
         await invite_committee_members(row, committee)
@@ -426,8 +506,6 @@ async def update_meeting(scope: Scope, meeting_id: int, data: Mapping[str, Any])
     async with transaction():
         await write_meeting(scope, current, changes, version=version, summary=f"Réunion « {current['title']} »")
         if significant and current["status"] == "convened":
-            from coord.meetings import notify
-
             await notify.queue_convocation(meeting_id)
     return await get_meeting(scope, meeting_id)
 
@@ -436,14 +514,22 @@ async def delete_meeting(scope: Scope, meeting_id: int) -> None:
     current = await load(scope, meeting_id)
     require_manage(scope, current)
     if current["status"] != "draft":
-        raise Conflict("Seule une réunion en préparation peut être supprimée : annulez-la plutôt, "
-                       "les invités en seront prévenus.")
+        raise Conflict(
+            "Seule une réunion en préparation peut être supprimée : annulez-la plutôt, les invités en seront prévenus."
+        )
     async with transaction():
         for table in (AgendaItem, Invitation, Decision):
             await table.delete().where(table.meeting == meeting_id)
         await Meeting.delete().where(Meeting.id == meeting_id)
-        await audit.record(scope.principal, "delete", "meeting", meeting_id, department_id=current["department"],
-                           summary=f"Réunion « {current['title']} »", before=_plain(current))
+        await audit.record(
+            scope.principal,
+            "delete",
+            "meeting",
+            meeting_id,
+            department_id=current["department"],
+            summary=f"Réunion « {current['title']} »",
+            before=_plain(current),
+        )
 
 
 # -- lifecycle ----------------------------------------------------------------------------------
@@ -451,8 +537,9 @@ async def active_invitation_count(meeting_id: int) -> int:
     return await Invitation.count().where((Invitation.meeting == meeting_id) & Invitation.removed_at.is_null())
 
 
-async def convene(scope: Scope, meeting_id: int, data: Mapping[str, Any] | None = None, *,
-                  clock: Clock | None = None) -> dict[str, Any]:
+async def convene(
+    scope: Scope, meeting_id: int, data: Mapping[str, Any] | None = None, *, clock: Clock | None = None
+) -> dict[str, Any]:
     """Send the convocation: draft → convened, at least five days ahead unless urgent."""
     data = data or {}
     current = await load(scope, meeting_id)
@@ -466,45 +553,57 @@ async def convene(scope: Scope, meeting_id: int, data: Mapping[str, Any] | None 
     if current["starts_at"] <= at:
         errors["starts_at"] = "La réunion a déjà commencé : changez sa date avant de convoquer."
     elif current["starts_at"] - at < CONVOCATION_LEAD and not urgent:
-        errors["starts_at"] = ("La convocation doit parvenir aux membres au moins cinq jours avant la réunion "
-                               "(article R.133-8 du CRPA). Reportez la réunion ou cochez « urgence ».")
+        errors["starts_at"] = (
+            "La convocation doit parvenir aux membres au moins cinq jours avant la réunion "
+            "(article R.133-8 du CRPA). Reportez la réunion ou cochez « urgence »."
+        )
     if not current["place"] and not current["video_url"]:
         errors["place"] = "Indiquez un lieu ou un lien de visioconférence avant de convoquer."
     if await active_invitation_count(meeting_id) == 0:
         errors["invitations"] = "Aucun invité : ajoutez les membres de l'instance avant de convoquer."
     if errors:
         raise ValidationFailed(errors, "La convocation ne peut pas être envoyée.")
-    from coord.meetings import notify
 
     async with transaction():
-        await write_meeting(scope, current, {"status": "convened", "convened_at": at, "urgent": urgent,
-                                             "sequence": current["sequence"] + 1},
-                            version=version, summary=f"Convocation de « {current['title']} »", action="convene")
+        await write_meeting(
+            scope,
+            current,
+            {"status": "convened", "convened_at": at, "urgent": urgent, "sequence": current["sequence"] + 1},
+            version=version,
+            summary=f"Convocation de « {current['title']} »",
+            action="convene",
+        )
         await notify.queue_convocation(meeting_id)
     return await get_meeting(scope, meeting_id)
 
 
-async def cancel(scope: Scope, meeting_id: int, data: Mapping[str, Any] | None = None, *,
-                 clock: Clock | None = None) -> dict[str, Any]:
+async def cancel(
+    scope: Scope, meeting_id: int, data: Mapping[str, Any] | None = None, *, clock: Clock | None = None
+) -> dict[str, Any]:
     data = data or {}
     current = await load(scope, meeting_id)
     require_manage(scope, current)
     version = read_version(data, required=False)
     if current["status"] not in EDITABLE_STATUSES:
         raise Conflict(f"Une réunion {STATUSES[current['status']].lower()} ne peut pas être annulée.")
-    from coord.meetings import notify
 
     async with transaction():
-        await write_meeting(scope, current, {"status": "cancelled", "cancelled_at": now(clock),
-                                             "sequence": current["sequence"] + 1},
-                            version=version, summary=f"Annulation de « {current['title']} »", action="cancel")
+        await write_meeting(
+            scope,
+            current,
+            {"status": "cancelled", "cancelled_at": now(clock), "sequence": current["sequence"] + 1},
+            version=version,
+            summary=f"Annulation de « {current['title']} »",
+            action="cancel",
+        )
         if current["status"] == "convened":
             await notify.queue_cancellation(meeting_id)
     return await get_meeting(scope, meeting_id)
 
 
-async def mark_held(scope: Scope, meeting_id: int, data: Mapping[str, Any] | None = None, *,
-                    clock: Clock | None = None) -> dict[str, Any]:
+async def mark_held(
+    scope: Scope, meeting_id: int, data: Mapping[str, Any] | None = None, *, clock: Clock | None = None
+) -> dict[str, Any]:
     data = data or {}
     current = await load(scope, meeting_id)
     require_manage(scope, current)
@@ -514,8 +613,14 @@ async def mark_held(scope: Scope, meeting_id: int, data: Mapping[str, Any] | Non
     if current["starts_at"] > now(clock):
         raise Conflict("La réunion n'a pas encore commencé : elle ne peut pas être déclarée tenue.")
     async with transaction():
-        await write_meeting(scope, current, {"status": "held", "sequence": current["sequence"] + 1},
-                            version=version, summary=f"Réunion « {current['title']} » tenue", action="held")
+        await write_meeting(
+            scope,
+            current,
+            {"status": "held", "sequence": current["sequence"] + 1},
+            version=version,
+            summary=f"Réunion « {current['title']} » tenue",
+            action="held",
+        )
     return await get_meeting(scope, meeting_id)
 
 
@@ -527,18 +632,32 @@ async def remind(scope: Scope, meeting_id: int, *, clock: Clock | None = None) -
         raise Conflict("Un rappel ne peut être envoyé que pour une réunion convoquée.")
     if current["ends_at"] <= now(clock):
         raise Conflict("La réunion est passée : un rappel n'a plus de sens.")
-    from coord.meetings import notify
 
     async with transaction():
         queued = await notify.queue_reminder(meeting_id, only_unanswered=True)
-        await audit.record(scope.principal, "remind", "meeting", meeting_id, department_id=current["department"],
-                           summary=f"Rappel pour « {current['title']} » ({queued} message(s))")
+        await audit.record(
+            scope.principal,
+            "remind",
+            "meeting",
+            meeting_id,
+            department_id=current["department"],
+            summary=f"Rappel pour « {current['title']} » ({queued} message(s))",
+        )
     return queued
 
 
 async def contact_choices(scope: Scope, department_id: int) -> dict[str, str]:
-    rows = await scope.select(Contact, Contact.id, Contact.first_name, Contact.last_name,
-                              Contact.organisation.name.as_alias("organisation_name")).where(
-        (Contact.department == department_id) & (Contact.active == True)  # noqa: E712
-    ).order_by(Contact.last_name).order_by(Contact.first_name)
+    rows = (
+        await scope.within(department_id)
+        .select(
+            Contact,
+            Contact.id,
+            Contact.first_name,
+            Contact.last_name,
+            Contact.organisation.name.as_alias("organisation_name"),
+        )
+        .where(Contact.active.eq(True))
+        .order_by(Contact.last_name)
+        .order_by(Contact.first_name)
+    )
     return {str(r["id"]): f"{r['last_name']} {r['first_name']} ({r['organisation_name']})" for r in rows}

@@ -12,6 +12,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from coord.core.private_files import private_dir, private_file, restrict
+
 
 class BackupError(RuntimeError):
     pass
@@ -23,8 +25,9 @@ def backup_sqlite(database: Path, target: Path | None = None) -> Path:
     if target is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         target = database.parent / "backups" / f"{database.stem}-{stamp}.sqlite3"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     partial = target.with_suffix(target.suffix + ".part")
+    private_file(partial)  # a copy of the whole database: 0600 like the database itself
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     try:
         destination = sqlite3.connect(partial)
@@ -51,6 +54,7 @@ def restore_sqlite(backup: Path, database: Path) -> Path:
         Path(str(database) + suffix).unlink(missing_ok=True)
     staged = database.with_suffix(database.suffix + ".restoring")
     shutil.copy2(backup, staged)
+    restrict(staged)
     staged.replace(database)
     return kept
 

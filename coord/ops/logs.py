@@ -1,13 +1,83 @@
-"""Structured logs: one JSON object per line, ready for a log collector."""
+"""Structured logs: one JSON object per line, ready for a log collector, without link tokens.
+
+The token of a partner's link or calendar feed is its only credential, and it travels in the URL
+(`/r/invitation/<token>`, `/r/calendrier/<token>.ics`): anyone reading the access logs could open
+the page or subscribe to the feed. `redact` masks it, and `install_redaction` applies it to every log
+record the process creates (uvicorn's access lines, Litestar's, Coord's own, their tracebacks),
+whatever handler writes them: it wraps the record factory, so even a handler configured elsewhere
+(or pytest's log capture) only ever sees `/r/invitation/***`. A `?token=` (or `access_token=`,
+`jeton=`) query parameter is masked too.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
-from typing import Any
+from typing import IO, Any
 
 STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+MASK = "***"
+
+# /r/<kind>/<token>[.ics], also percent-encoded (a path quoted in a query string: ?suivant=%2Fr%2F...).
+_LINK_PATH = re.compile(
+    r"(?P<prefix>(?:/|%2f)r(?:/|%2f)[\w.-]+(?:/|%2f))(?P<token>[^/\s?#&\"'<>]+?)(?P<suffix>\.ics)?"
+    r"(?=%2f|[/\s?#&\"'<>]|$)",
+    re.IGNORECASE,
+)
+_TOKEN_PARAM = re.compile(
+    r"(?P<prefix>(?:^|[?&;\s])(?:access_token|token|jeton)=)(?P<token>[^&;\s#\"'<>]+)", re.IGNORECASE
+)
+_MARKERS = ("r/", "%2f", "%2F", "=")
+
+
+def redact(text: str) -> str:
+    """`text` with the tokens of partners' links and feeds, and `token=` parameters, masked."""
+    if not any(marker in text for marker in _MARKERS):
+        return text  # the common case, without running the patterns
+    text = _LINK_PATH.sub(lambda m: m["prefix"] + MASK + (m["suffix"] or ""), text)
+    return _TOKEN_PARAM.sub(lambda m: m["prefix"] + MASK, text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, (int, float)):
+        return value
+    text = str(value)  # an object logged with %s (a URL, a request): replaced only if it holds a token
+    masked = redact(text)
+    return value if masked == text else masked
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Mask tokens in the message, its arguments and the traceback of `record`, in place."""
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    if isinstance(record.args, dict):
+        record.args = {key: _redact_value(value) for key, value in record.args.items()}
+    elif record.args:
+        record.args = tuple(_redact_value(value) for value in record.args)
+    if record.exc_info and not record.exc_text:
+        text = logging.Formatter().formatException(record.exc_info)
+        masked = redact(text)
+        if masked != text:
+            record.exc_text = masked  # formatters use it instead of formatting the traceback again
+
+
+def install_redaction() -> None:
+    """Redact every log record of this process from its creation (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "redacts_tokens", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        redact_record(record)
+        return record
+
+    factory.redacts_tokens = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 class JsonFormatter(logging.Formatter):
@@ -18,14 +88,16 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update({k: v for k, v in record.__dict__.items() if k not in STANDARD_ATTRIBUTES})
+        # Extra fields are set after the record factory ran: masked here.
+        entry.update({k: _redact_value(v) for k, v in record.__dict__.items() if k not in STANDARD_ATTRIBUTES})
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str = "INFO", *, json_lines: bool = True, stream: IO[str] | None = None) -> None:
+    install_redaction()
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )

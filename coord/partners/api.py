@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import Parameter
 
-from coord.accounts.access import Scope
+from coord.access import Scope
+from coord.core.pagination import PageRequest, Paginated, paginated
 from coord.partners import csv_io, service
 from coord.partners.schemas import (
     ContactIn,
@@ -19,7 +20,7 @@ from coord.partners.schemas import (
     OrganisationPatch,
     to_dict,
 )
-from coord.web.pagination import PageRequest, Paginated, paginated
+from coord.web.params import IdQuery
 
 Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]
@@ -92,7 +93,7 @@ class ContactApi(Controller):
         self,
         access: Scope,
         department: str | None = None,
-        organisation: int | None = None,
+        organisation: IdQuery = None,
         q: str | None = None,
         active: bool | None = None,
         page: Page = None,

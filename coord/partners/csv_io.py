@@ -14,8 +14,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from coord.accounts.access import Scope
-from coord.accounts.roles import Permission
+from coord.access import Scope, system_scope
+from coord.access.roles import Permission
 from coord.audit import log as audit
 from coord.core.db import transaction
 from coord.core.validation import Fields
@@ -57,9 +57,19 @@ def decode(data: bytes) -> str:
 
 
 def _reader(text: str) -> csv.DictReader:
-    first_line = text.split("\n", 1)[0]
+    first_line = (text.splitlines() or [""])[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    return csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    # newline="": the csv module itself tells line ends (CRLF, LF, a lone CR) from line breaks quoted
+    # inside a value, instead of failing on a CR in the middle of a line.
+    return csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _rows(reader: csv.DictReader, result: ImportResult) -> Any:
+    """The rows of `reader`; a file the csv module cannot read any further is a rejected line, not a 500."""
+    try:
+        yield from reader
+    except csv.Error:
+        result.rejected.append({"line": reader.line_num, "reason": "Fichier CSV illisible à partir de cette ligne."})
 
 
 def _kind_code(raw: str, kinds: dict[str, str]) -> str:
@@ -94,18 +104,16 @@ async def import_partners(scope: Scope, department_id: int, text: str, *, dry_ru
     kinds = await kind_labels()
     existing_orgs = {
         r["name"].lower(): r["id"]
-        for r in await Organisation.select(Organisation.id, Organisation.name).where(
-            Organisation.department == department_id
-        )
+        for r in await system_scope(department_id).select(Organisation, Organisation.id, Organisation.name)
     }
     existing_contacts = {
         (r["organisation"], r["email"])
-        for r in await Contact.select(Contact.organisation, Contact.email).where(Contact.department == department_id)
+        for r in await system_scope(department_id).select(Contact, Contact.organisation, Contact.email)
     }
     new_orgs: dict[str, dict[str, Any]] = {}
     new_contacts: list[tuple[str, dict[str, Any]]] = []
     seen_contacts: set[tuple[str, str]] = set()
-    for index, raw_row in enumerate(reader):
+    for index, raw_row in enumerate(_rows(reader, result)):
         line = index + 2  # the header is line 1
         if index >= MAX_ROWS:
             result.rejected.append(
@@ -238,8 +246,8 @@ def _safe_cell(value: Any) -> str:
 
 async def export_partners(scope: Scope, department_id: int) -> str:
     """Every organisation of the département with its contacts, in the import format."""
-    orgs = await scope.select(Organisation).where(Organisation.department == department_id).order_by(Organisation.name)
-    contacts = await scope.select(Contact).where(Contact.department == department_id).order_by(Contact.last_name)
+    orgs = await scope.within(department_id).select(Organisation).order_by(Organisation.name)
+    contacts = await scope.within(department_id).select(Contact).order_by(Contact.last_name)
     by_org: dict[int, list[dict[str, Any]]] = {}
     for contact in contacts:
         by_org.setdefault(contact["organisation"], []).append(contact)

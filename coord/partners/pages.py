@@ -10,20 +10,20 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
-from coord.accounts.access import Scope
-from coord.core.errors import NotFound, ValidationFailed
+from coord.access import DepartmentRow, Scope
+from coord.core.errors import ValidationFailed
+from coord.core.pagination import PageRequest
 from coord.partners import csv_io, service
 from coord.partners.schemas import NO_VICTIM_DATA
 from coord.web.forms import department_context, form_data, page, redirect
-from coord.web.pagination import PageRequest
+from coord.web.params import PageQuery
 
 MAX_UPLOAD_BYTES = 2_000_000
 
 
 async def _organisation_in(access: Scope, department: dict[str, Any], organisation_id: int) -> dict[str, Any]:
     org = await service.get_organisation(access, organisation_id)
-    if org["department"] != department["code"]:
-        raise NotFound()
+    access.require_in(org, department)
     return org
 
 
@@ -34,13 +34,13 @@ class PartnerPages(Controller):
     async def list(
         self,
         access: Scope,
+        department: DepartmentRow,
         code: str,
         request: Request,
         kind: str | None = None,
         q: str | None = None,
-        page_number: int | None = None,
+        page_number: PageQuery = None,
     ) -> Template:
-        department = await access.department(code)
         request_page = PageRequest.parse(request.query_params.get("page"), None, default_per_page=25)
         items, total = await service.list_organisations(
             access, request_page, department=code, kind=kind or None, q=q or None
@@ -56,8 +56,7 @@ class PartnerPages(Controller):
         )
 
     @get("/nouvelle", name="partners.new")
-    async def new(self, access: Scope, code: str) -> Template:
-        department = await access.department(code)
+    async def new(self, access: Scope, department: DepartmentRow) -> Template:
         return self._form(access, department, {}, {}, await service.kind_labels())
 
     def _form(
@@ -82,8 +81,7 @@ class PartnerPages(Controller):
         )
 
     @post("/nouvelle")
-    async def create(self, access: Scope, code: str, request: Request) -> Response:
-        department = await access.department(code)
+    async def create(self, access: Scope, department: DepartmentRow, code: str, request: Request) -> Response:
         data = await form_data(request)
         try:
             org = await service.create_organisation(access, {**data, "department": department["code"]})
@@ -94,8 +92,7 @@ class PartnerPages(Controller):
         )
 
     @get("/{organisation_id:int}", name="partners.detail")
-    async def detail(self, access: Scope, code: str, organisation_id: int) -> Template:
-        department = await access.department(code)
+    async def detail(self, access: Scope, department: DepartmentRow, organisation_id: int) -> Template:
         org = await _organisation_in(access, department, organisation_id)
         contacts, _ = await service.list_contacts(access, PageRequest(1, 200), organisation=organisation_id)
         return page(
@@ -108,14 +105,14 @@ class PartnerPages(Controller):
         )
 
     @get("/{organisation_id:int}/modifier")
-    async def edit(self, access: Scope, code: str, organisation_id: int) -> Template:
-        department = await access.department(code)
+    async def edit(self, access: Scope, department: DepartmentRow, organisation_id: int) -> Template:
         org = await _organisation_in(access, department, organisation_id)
         return self._form(access, department, org, {}, await service.kind_labels(), organisation=org)
 
     @post("/{organisation_id:int}/modifier")
-    async def update(self, access: Scope, code: str, organisation_id: int, request: Request) -> Response:
-        department = await access.department(code)
+    async def update(
+        self, access: Scope, department: DepartmentRow, code: str, organisation_id: int, request: Request
+    ) -> Response:
         org = await _organisation_in(access, department, organisation_id)
         data = await form_data(request)
         try:
@@ -133,15 +130,17 @@ class PartnerPages(Controller):
         return redirect(request, f"/d/{department['code']}/partenaires/{organisation_id}", "Organisation modifiée.")
 
     @post("/{organisation_id:int}/supprimer")
-    async def remove(self, access: Scope, code: str, organisation_id: int, request: Request) -> Response:
-        department = await access.department(code)
+    async def remove(
+        self, access: Scope, department: DepartmentRow, code: str, organisation_id: int, request: Request
+    ) -> Response:
         org = await _organisation_in(access, department, organisation_id)
         await service.delete_organisation(access, organisation_id)
         return redirect(request, f"/d/{department['code']}/partenaires", f"Organisation « {org['name']} » supprimée.")
 
     @post("/{organisation_id:int}/contacts")
-    async def add_contact(self, access: Scope, code: str, organisation_id: int, request: Request) -> Response:
-        department = await access.department(code)
+    async def add_contact(
+        self, access: Scope, department: DepartmentRow, code: str, organisation_id: int, request: Request
+    ) -> Response:
         org = await _organisation_in(access, department, organisation_id)
         data = await form_data(request)
         try:
@@ -164,8 +163,7 @@ class PartnerPages(Controller):
         )
 
     @get("/export.csv")
-    async def export(self, access: Scope, code: str) -> Response[str]:
-        department = await access.department(code)
+    async def export(self, access: Scope, department: DepartmentRow, code: str) -> Response[str]:
         text = await csv_io.export_partners(access, department["id"])
         return Response(
             text,
@@ -174,8 +172,7 @@ class PartnerPages(Controller):
         )
 
     @get("/import")
-    async def import_form(self, access: Scope, code: str) -> Template:
-        department = await access.department(code)
+    async def import_form(self, access: Scope, department: DepartmentRow) -> Template:
         return page(
             "partners/import.html",
             **department_context(access, department, "partners"),
@@ -188,10 +185,9 @@ class PartnerPages(Controller):
     async def import_upload(
         self,
         access: Scope,
-        code: str,
+        department: DepartmentRow,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
-        department = await access.department(code)
         upload = data.get("fichier")
         context = {**department_context(access, department, "partners"), "columns": csv_io.COLUMNS}
         if not isinstance(upload, UploadFile):
@@ -220,8 +216,9 @@ class ContactPages(Controller):
     path = "/d/{code:str}/contacts"
 
     @get("/", name="contacts.list")
-    async def list(self, access: Scope, code: str, request: Request, q: str | None = None) -> Template:
-        department = await access.department(code)
+    async def list(
+        self, access: Scope, department: DepartmentRow, code: str, request: Request, q: str | None = None
+    ) -> Template:
         request_page = PageRequest.parse(request.query_params.get("page"), None, default_per_page=50)
         items, total = await service.list_contacts(access, request_page, department=code, q=q or None)
         return page(
@@ -234,11 +231,9 @@ class ContactPages(Controller):
         )
 
     @get("/{contact_id:int}/modifier")
-    async def edit(self, access: Scope, code: str, contact_id: int) -> Template:
-        department = await access.department(code)
+    async def edit(self, access: Scope, department: DepartmentRow, code: str, contact_id: int) -> Template:
         contact = await service.get_contact(access, contact_id)
-        if contact["department"] != department["code"]:
-            raise NotFound()
+        access.require_in(contact, department)
         return page(
             "partners/contact_form.html",
             **department_context(access, department, "contacts"),
@@ -248,11 +243,11 @@ class ContactPages(Controller):
         )
 
     @post("/{contact_id:int}/modifier")
-    async def update(self, access: Scope, code: str, contact_id: int, request: Request) -> Response:
-        department = await access.department(code)
+    async def update(
+        self, access: Scope, department: DepartmentRow, code: str, contact_id: int, request: Request
+    ) -> Response:
         contact = await service.get_contact(access, contact_id)
-        if contact["department"] != department["code"]:
-            raise NotFound()
+        access.require_in(contact, department)
         data = await form_data(request)
         data.setdefault("active", "")  # an unticked checkbox is not sent
         try:

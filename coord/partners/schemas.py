@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import msgspec
 
+from coord.core.validation import Id
+
 NO_VICTIM_DATA = "Ne jamais saisir de données concernant des victimes (noms, âges, situations)."
 
 
@@ -44,7 +46,7 @@ class OrganisationOut(msgspec.Struct):
 
 
 class ContactIn(msgspec.Struct, forbid_unknown_fields=True):
-    organisation: int
+    organisation: Id
     first_name: str
     last_name: str
     email: str
@@ -73,6 +75,7 @@ class ContactOut(msgspec.Struct):
     email: str
     phone: str
     active: bool
+    erased: bool = False  # erased on request (GDPR): the personal fields are a tombstone
 
 
 class ImportReport(msgspec.Struct):

@@ -7,12 +7,13 @@ from typing import Any
 from piccolo.columns.combination import Or
 from piccolo.query.functions.aggregate import Count
 
-from coord.accounts.access import Scope, is_valid_id
-from coord.core import records
-from coord.core.errors import NotFound
+from coord.access import Permission, Scope, is_valid_id, resolve_department, system_scope
+from coord.audit import records
+from coord.core.errors import Conflict, NotFound
+from coord.core.pagination import PageRequest
+from coord.core.search import like
 from coord.core.validation import Fields
 from coord.partners.tables import Contact, Organisation, OrganisationKind
-from coord.web.pagination import PageRequest
 
 ORG_COLUMNS = (
     Organisation.id,
@@ -34,6 +35,7 @@ CONTACT_COLUMNS = (
     Contact.email,
     Contact.phone,
     Contact.active,
+    Contact.erased_at,
     Contact.department,
     Contact.organisation,
     Contact.department.code.as_alias("department_code"),
@@ -46,23 +48,6 @@ async def kind_labels() -> dict[str, str]:
         OrganisationKind.position
     )
     return {r["code"]: r["label"] for r in rows}
-
-
-async def resolve_department(scope: Scope, code: str | None, errors: Fields) -> int | None:
-    """The département a new record goes to: the one given, or the user's own."""
-    if not code:
-        if scope.principal.department_id is None:
-            errors.error("department", "Indiquez le département (code, par exemple 34 ou 2A).")
-        return scope.principal.department_id
-    try:
-        return (await scope.department(code))["id"]
-    except NotFound:
-        errors.error("department", f"Département « {code} » inconnu ou non accessible.")
-        return None
-
-
-def like(text: str) -> str:
-    return "%" + text.replace("%", "").replace("_", "") + "%"
 
 
 # -- organisations ----------------------------------------------------------------------------
@@ -90,9 +75,8 @@ async def list_organisations(
     kind: str | None = None,
     q: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    scope = await scope.within_code(department)
     conditions = []
-    if department:
-        conditions.append(Organisation.department == (await scope.department(department))["id"])
     if kind:
         conditions.append(Organisation.kind == kind)
     if q:
@@ -136,9 +120,7 @@ async def _organisation_fields(
     if not partial:
         department_id = await resolve_department(scope, data.get("department"), fields)
     if name and department_id:
-        clash = Organisation.exists().where(
-            (Organisation.department == department_id) & (Organisation.name.ilike(name))
-        )
+        clash = system_scope(department_id).exists(Organisation).where(Organisation.name.ilike(name))
         if exclude_id:
             clash = clash.where(Organisation.id != exclude_id)
         if await clash:
@@ -198,6 +180,7 @@ def contact_out(row: dict[str, Any]) -> dict[str, Any]:
         "email": row["email"],
         "phone": row["phone"],
         "active": row["active"],
+        "erased": row.get("erased_at") is not None,
     }
 
 
@@ -210,9 +193,8 @@ async def list_contacts(
     q: str | None = None,
     active: bool | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    scope = await scope.within_code(department)
     conditions = []
-    if department:
-        conditions.append(Contact.department == (await scope.department(department))["id"])
     if organisation:
         if not is_valid_id(organisation):
             return [], 0
@@ -280,6 +262,9 @@ async def create_contact(scope: Scope, data: dict[str, Any]) -> dict[str, Any]:
 
 async def update_contact(scope: Scope, contact_id: int, data: dict[str, Any]) -> dict[str, Any]:
     current = await scope.get(Contact, contact_id)
+    if current["erased_at"] is not None:
+        scope.require(Permission.MANAGE, current["department"])
+        raise Conflict("Ce contact a été effacé (RGPD) : il ne peut plus être modifié ni réactivé.")
     values, _ = await _contact_fields(
         scope, data, partial=True, organisation_id=current["organisation"], exclude_id=contact_id
     )

@@ -39,5 +39,7 @@ class Contact(Table, tablename="contact"):
     email = Varchar(length=254, index=True)
     phone = Varchar(length=25, default="")
     active = Boolean(default=True)
+    # Set once the contact was erased on request (GDPR, coord.privacy.erasure): never reactivated.
+    erased_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.response import Template
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.plans import service
 from coord.web.forms import page
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from coord.accounts.access import Scope
-from coord.accounts.roles import Permission
+from coord.access import Scope
+from coord.access.roles import Permission
 from coord.audit import log as audit
 from coord.core.db import transaction
 from coord.core.errors import NotFound

@@ -9,7 +9,8 @@ import msgspec
 from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 
-from coord.accounts.access import Scope
+from coord.access import Scope
+from coord.core.validation import DbInt
 from coord.meetings import schemas as meeting_schemas
 from coord.meetings.service import now
 from coord.partners.schemas import to_dict
@@ -85,8 +86,8 @@ class CycleRowOut(msgspec.Struct):
 class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
     committee_kind: str
     place: str
-    year: int | None = None
-    slot: int = 0
+    year: DbInt | None = None
+    slot: DbInt = 0
 
 
 class UnavailableIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -95,8 +96,9 @@ class UnavailableIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _slots(slots: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**s, "reminders": [{k: r[k] for k in ReminderOut.__struct_fields__} for r in s["reminders"]]}
-            for s in slots]
+    return [
+        {**s, "reminders": [{k: r[k] for k in ReminderOut.__struct_fields__} for r in s["reminders"]]} for s in slots
+    ]
 
 
 class CycleApi(Controller):
@@ -112,9 +114,7 @@ class CycleApi(Controller):
         region: str | None = None,
     ) -> list[CycleRowOut]:
         at = now()
-        rows = await service.national_cycle(
-            access, service.read_year(year, at), at, state=cycle_state, region=region
-        )
+        rows = await service.national_cycle(access, service.read_year(year, at), at, state=cycle_state, region=region)
         return [msgspec.convert({**r, "slots": _slots(r["slots"])}, CycleRowOut) for r in rows]
 
     @get("/departments/{code:str}/cycle", summary="Cycle annuel d'un département : échéances, dates, rappels")

@@ -30,9 +30,7 @@ _DAYS = (
 
 @dataclass(frozen=True)
 class CycleConfig:
-    minimum_meetings: dict[str, int] = field(
-        default_factory=lambda: {"cdpd_pleniere": 1, "cdpd_commission_teh": 2}
-    )
+    minimum_meetings: dict[str, int] = field(default_factory=lambda: {"cdpd_pleniere": 1, "cdpd_commission_teh": 2})
     anchor_month: int = 10
     anchor_day: int = 18
     window_days_before: int = 21
@@ -95,21 +93,24 @@ def parse_cycle(raw: dict[str, Any]) -> CycleConfig:
             month, day = (int(p) for p in str(raw["anchor"]).split("-"))
             dt.date(2024, month, day)
         except ValueError as exc:
-            raise ValueError(f"[cycle] anchor: expected \"MM-DD\", got {raw['anchor']!r}") from exc
+            raise ValueError(f'[cycle] anchor: expected "MM-DD", got {raw["anchor"]!r}') from exc
         values["anchor_month"], values["anchor_day"] = month, day
     if "start_time" in raw:
         try:
             values["start_time"] = dt.time.fromisoformat(str(raw["start_time"]))
         except ValueError as exc:
-            raise ValueError(f"[cycle] start_time: expected \"HH:MM\", got {raw['start_time']!r}") from exc
+            raise ValueError(f'[cycle] start_time: expected "HH:MM", got {raw["start_time"]!r}') from exc
     for name in _DAYS:
         if name in raw:
             values[name] = _int(name, raw[name])
     for name in ("duration_minutes", "tick_minutes", "outbox_seconds"):
         if name in raw:
             values[name] = _int(name, raw[name], 1)
-    unknown = set(raw) - set(_DAYS) - {"minimum_meetings", "anchor", "start_time", "duration_minutes",
-                                        "tick_minutes", "outbox_seconds"}
+    unknown = (
+        set(raw)
+        - set(_DAYS)
+        - {"minimum_meetings", "anchor", "start_time", "duration_minutes", "tick_minutes", "outbox_seconds"}
+    )
     if unknown:
         raise ValueError(f"[cycle] unknown key(s): {', '.join(sorted(unknown))}")
     config = CycleConfig(**values)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from coord.access import Scope, system_scope
 from coord.committees.tables import Committee
 from coord.meetings.service import CONVOCATION_LEAD
 from coord.meetings.tables import Meeting
@@ -126,12 +127,20 @@ async def load_departments(ids: list[int] | None = None, codes: list[str] | None
     return await query
 
 
+def _reading(dept_ids: list[int] | None) -> Scope:
+    """The départements the caller chose (every one when None): the cycle reads for the system, its
+    callers having picked the départements through their own scope."""
+    return system_scope() if dept_ids is None else system_scope().across(dept_ids)
+
+
 async def _committee_kinds(config: CycleConfig, dept_ids: list[int] | None) -> dict[int, set[str]]:
-    query = Committee.select(Committee.department, Committee.kind).where(
-        (Committee.active == True) & Committee.kind.is_in(list(config.minimum_meetings))  # noqa: E712
+    query = (
+        _reading(dept_ids)
+        .select(Committee, Committee.department, Committee.kind)
+        .where(
+            (Committee.active == True) & Committee.kind.is_in(list(config.minimum_meetings))  # noqa: E712
+        )
     )
-    if dept_ids is not None:
-        query = query.where(Committee.department.is_in(dept_ids or [0]))
     found: dict[int, set[str]] = defaultdict(set)
     for row in await query:
         found[row["department"]].add(row["kind"])
@@ -141,23 +150,28 @@ async def _committee_kinds(config: CycleConfig, dept_ids: list[int] | None) -> d
 async def _cycle_meetings_between(
     start: dt.datetime, end: dt.datetime, dept_ids: list[int] | None
 ) -> list[dict[str, Any]]:
-    query = Meeting.select(
-        Meeting.id,
-        Meeting.department,
-        Meeting.title,
-        Meeting.kind,
-        Meeting.status,
-        Meeting.starts_at,
-        Meeting.ends_at,
-        Meeting.convened_at,
-        Meeting.minutes_published_at,
-        Meeting.committee.kind.as_alias("committee_kind"),
-    ).where(
-        (Meeting.starts_at >= start) & (Meeting.starts_at < end) & (Meeting.status != "cancelled")
-        & (Meeting.kind == CYCLE_MEETING_KIND)
+    query = (
+        _reading(dept_ids)
+        .select(
+            Meeting,
+            Meeting.id,
+            Meeting.department,
+            Meeting.title,
+            Meeting.kind,
+            Meeting.status,
+            Meeting.starts_at,
+            Meeting.ends_at,
+            Meeting.convened_at,
+            Meeting.minutes_published_at,
+            Meeting.committee.kind.as_alias("committee_kind"),
+        )
+        .where(
+            (Meeting.starts_at >= start)
+            & (Meeting.starts_at < end)
+            & (Meeting.status != "cancelled")
+            & (Meeting.kind == CYCLE_MEETING_KIND)
+        )
     )
-    if dept_ids is not None:
-        query = query.where(Meeting.department.is_in(dept_ids or [0]))
     return await query.order_by(Meeting.starts_at).order_by(Meeting.id)
 
 
@@ -172,27 +186,25 @@ async def _starts_in_windows(
             Meeting.starts_at < dt.datetime.combine(last, dt.time(), dt.UTC) + dt.timedelta(days=2)
         )
         condition = part if condition is None else condition | part
-    query = Meeting.select(Meeting.department, Meeting.starts_at).where(Meeting.status != "cancelled")
+    query = (
+        _reading(dept_ids).select(Meeting, Meeting.department, Meeting.starts_at).where(Meeting.status != "cancelled")
+    )
     if condition is not None:
         query = query.where(condition)
-    if dept_ids is not None:
-        query = query.where(Meeting.department.is_in(dept_ids or [0]))
     return await query
 
 
 async def _proposals(years: list[int], dept_ids: list[int] | None) -> dict[tuple[int, str, int, int], dict[str, Any]]:
-    query = CycleProposal.select().where(CycleProposal.year.is_in(years))
-    if dept_ids is not None:
-        query = query.where(CycleProposal.department.is_in(dept_ids or [0]))
+    query = _reading(dept_ids).select(CycleProposal).where(CycleProposal.year.is_in(years))
     return {(r["department"], r["committee_kind"], r["year"], r["slot"]): r for r in await query}
 
 
 async def unavailable_days(dept_ids: list[int] | None, start: dt.date, end: dt.date) -> dict[int, set[dt.date]]:
-    query = UnavailableDate.select(UnavailableDate.department, UnavailableDate.day).where(
-        (UnavailableDate.day >= start) & (UnavailableDate.day <= end)
+    query = (
+        _reading(dept_ids)
+        .select(UnavailableDate, UnavailableDate.department, UnavailableDate.day)
+        .where((UnavailableDate.day >= start) & (UnavailableDate.day <= end))
     )
-    if dept_ids is not None:
-        query = query.where(UnavailableDate.department.is_in(dept_ids or [0]))
     found: dict[int, set[dt.date]] = defaultdict(set)
     for row in await query:
         found[row["department"]].add(row["day"])
@@ -300,8 +312,12 @@ async def build_slots(
             continue
         local_year = meeting["starts_at"].astimezone(zone).year
         by_slot[(meeting["department"], meeting["committee_kind"], local_year)].append(meeting)
-    windows = [meeting_window(y, config.rule(k, s)) for y in years for k, n in config.minimum_meetings.items()
-               for s in range(n)]
+    windows = [
+        meeting_window(y, config.rule(k, s))
+        for y in years
+        for k, n in config.minimum_meetings.items()
+        for s in range(n)
+    ]
     if propose:
         for meeting in await _starts_in_windows(windows, dept_ids):
             taken[meeting["department"]].append(meeting["starts_at"])

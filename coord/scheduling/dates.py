@@ -124,9 +124,7 @@ class YearlyMeetingRule:
         try:
             date(2024, self.anchor_month, self.anchor_day)  # leap year: accepts 29 February
         except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"invalid anchor day/month: {self.anchor_day}/{self.anchor_month}"
-            ) from exc
+            raise ValueError(f"invalid anchor day/month: {self.anchor_day}/{self.anchor_month}") from exc
         if self.window_days_before < 0 or self.window_days_after < 0:
             raise ValueError("window_days_before and window_days_after must be >= 0")
         if self.window_days_before + self.window_days_after > 365:
@@ -212,23 +210,15 @@ def _as_day_set(values: Iterable[date], tz: ZoneInfo | None = None) -> frozenset
 
 
 def _is_working_day(day: date, subdivision: str | None, blocked: Collection[date]) -> bool:
-    return (
-        day.weekday() < _SATURDAY
-        and day not in _holidays_for(day.year, subdivision)
-        and day not in blocked
-    )
+    return day.weekday() < _SATURDAY and day not in _holidays_for(day.year, subdivision) and day not in blocked
 
 
 def is_working_day(day: date, subdivision: str | None, unavailable: Collection[date] = ()) -> bool:
     """Monday-Friday, not a public holiday of the subdivision, not in `unavailable`."""
-    return _is_working_day(
-        _as_day(day), _normalize_subdivision(subdivision), _as_day_set(unavailable)
-    )
+    return _is_working_day(_as_day(day), _normalize_subdivision(subdivision), _as_day_set(unavailable))
 
 
-def _step_working_day(
-    day: date, step: int, subdivision: str | None, blocked: Collection[date]
-) -> date:
+def _step_working_day(day: date, step: int, subdivision: str | None, blocked: Collection[date]) -> date:
     current = day
     for _ in range(_MAX_SEARCH_DAYS):
         current += timedelta(days=step)
@@ -241,27 +231,17 @@ def _step_working_day(
     )
 
 
-def next_working_day(
-    day: date, subdivision: str | None, unavailable: Collection[date] = ()
-) -> date:
+def next_working_day(day: date, subdivision: str | None, unavailable: Collection[date] = ()) -> date:
     """The first working day strictly after `day`."""
-    return _step_working_day(
-        _as_day(day), 1, _normalize_subdivision(subdivision), _as_day_set(unavailable)
-    )
+    return _step_working_day(_as_day(day), 1, _normalize_subdivision(subdivision), _as_day_set(unavailable))
 
 
-def previous_working_day(
-    day: date, subdivision: str | None, unavailable: Collection[date] = ()
-) -> date:
+def previous_working_day(day: date, subdivision: str | None, unavailable: Collection[date] = ()) -> date:
     """The last working day strictly before `day`."""
-    return _step_working_day(
-        _as_day(day), -1, _normalize_subdivision(subdivision), _as_day_set(unavailable)
-    )
+    return _step_working_day(_as_day(day), -1, _normalize_subdivision(subdivision), _as_day_set(unavailable))
 
 
-def add_working_days(
-    day: date, count: int, subdivision: str | None, unavailable: Collection[date] = ()
-) -> date:
+def add_working_days(day: date, count: int, subdivision: str | None, unavailable: Collection[date] = ()) -> date:
     """Move `count` working days from `day` (backwards if negative; `day` itself is not counted).
 
     `count == 0` returns `day` unchanged, working day or not.

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 from coord.committees.kinds import COMMITTEE_KINDS
 from coord.core.errors import Conflict, ValidationFailed
 from coord.meetings.service import now
@@ -29,8 +29,14 @@ class CyclePages(Controller):
     path = "/d/{code:str}/cycle"
 
     async def _page(
-        self, access: Scope, code: str, year: int, *, errors: dict[str, str] | None = None,
-        values: dict[str, Any] | None = None, status: int = 200,
+        self,
+        access: Scope,
+        code: str,
+        year: int,
+        *,
+        errors: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        status: int = 200,
     ) -> Template:
         at = now()
         data = await service.department_cycle(access, code, year, at)
@@ -63,8 +69,11 @@ class CyclePages(Controller):
         except (ValidationFailed, Conflict) as exc:
             errors = exc.errors if isinstance(exc, ValidationFailed) else {"form": exc.message}
             return await self._page(access, code, year, errors=errors, values=data, status=422)
-        return redirect(request, f"/d/{meeting['department']}/reunions/{meeting['id']}",
-                        "Date retenue : la réunion est créée en préparation. Complétez l'ordre du jour puis convoquez.")
+        return redirect(
+            request,
+            f"/d/{meeting['department']}/reunions/{meeting['id']}",
+            "Date retenue : la réunion est créée en préparation. Complétez l'ordre du jour puis convoquez.",
+        )
 
     @post("/indisponibilites")
     async def mark(self, access: Scope, code: str, request: Request) -> Response:
@@ -74,8 +83,11 @@ class CyclePages(Controller):
         except ValidationFailed as exc:
             return await self._page(access, code, _year(None, now()), errors=exc.errors, values=data, status=422)
         year = result["date"][:4]
-        return redirect(request, f"/d/{code.upper()}/cycle?annee={year}",
-                        f"Le {result['date']} est noté indisponible : il ne sera plus proposé.")
+        return redirect(
+            request,
+            f"/d/{code.upper()}/cycle?annee={year}",
+            f"Le {result['date']} est noté indisponible : il ne sera plus proposé.",
+        )
 
     @post("/indisponibilites/retirer")
     async def unmark(self, access: Scope, code: str, request: Request) -> Response:
@@ -84,8 +96,11 @@ class CyclePages(Controller):
             await service.unmark_unavailable(access, code, data)
         except ValidationFailed as exc:
             return await self._page(access, code, _year(None, now()), errors=exc.errors, values=data, status=422)
-        return redirect(request, f"/d/{code.upper()}/cycle?annee={str(data.get('date', ''))[:4]}",
-                        "La date est de nouveau disponible.")
+        return redirect(
+            request,
+            f"/d/{code.upper()}/cycle?annee={str(data.get('date', ''))[:4]}",
+            "La date est de nouveau disponible.",
+        )
 
 
 @get("/cycle")

@@ -23,9 +23,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from coord.access import system_scope
 from coord.accounts.tables import User
 from coord.committees.kinds import COMMITTEE_KINDS
 from coord.core.db import transaction
+from coord.core.french import date_fr
 from coord.core.settings import current_settings
 from coord.mail import outbox
 from coord.mail.tables import OutboxMessage
@@ -34,7 +36,6 @@ from coord.meetings.tables import Invitation, Meeting
 from coord.scheduling.config import CycleConfig, cycle_config
 from coord.scheduling.cycle import CYCLE_MEETING_KIND, Slot, build_slots, load_departments
 from coord.scheduling.tables import CycleProposal
-from coord.web.templating import date_fr
 
 logger = logging.getLogger("coord.scheduling")
 
@@ -76,9 +77,13 @@ def _day(now: dt.datetime) -> dt.date:
 async def _prefecture_agents(dept_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     if not dept_ids:
         return {}
-    rows = await User.select(User.id, User.email, User.full_name, User.department).where(
-        (User.role == "prefecture") & (User.active == True) & User.department.is_in(dept_ids)  # noqa: E712
-    ).order_by(User.id)
+    rows = (
+        await system_scope()
+        .across(dept_ids)
+        .select(User, User.id, User.email, User.full_name, User.department)
+        .where((User.role == "prefecture") & User.active.eq(True))
+        .order_by(User.id)
+    )
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         found[row["department"]].append(row)
@@ -119,8 +124,10 @@ async def _plan_slots(plan: Plan, config: CycleConfig, agents: dict[int, list[di
     slots = await build_slots(config, years, now)
     # Only slots whose proposal period is open and whose window has not ended need anything.
     due = [
-        s for s in slots
-        if s.meeting is None and s.proposed_start is not None
+        s
+        for s in slots
+        if s.meeting is None
+        and s.proposed_start is not None
         and s.window[0] - dt.timedelta(days=config.propose_days_before) <= today
         and now < s.window_end_instant()
     ]
@@ -188,17 +195,22 @@ async def _plan_meetings(plan: Plan, config: CycleConfig) -> None:
     now = plan.now
     lookback = dt.timedelta(days=config.lookback_days)
     convocation = await _meetings(
-        (Meeting.kind == CYCLE_MEETING_KIND) & (Meeting.status == "draft") & (Meeting.starts_at > now)
+        (Meeting.kind == CYCLE_MEETING_KIND)
+        & (Meeting.status == "draft")
+        & (Meeting.starts_at > now)
         & (Meeting.starts_at <= now + dt.timedelta(days=config.convocation_days_before))
     )
     minutes_after = dt.timedelta(days=config.minutes_days_after)
     minutes = await _meetings(
-        Meeting.status.is_in(["held", "convened"]) & (Meeting.starts_at <= now - minutes_after)
-        & (Meeting.starts_at > now - minutes_after - lookback) & Meeting.minutes_published_at.is_null()
+        Meeting.status.is_in(["held", "convened"])
+        & (Meeting.starts_at <= now - minutes_after)
+        & (Meeting.starts_at > now - minutes_after - lookback)
+        & Meeting.minutes_published_at.is_null()
     )
     horizon = max(config.answer_nudge_days_before, config.agenda_days_before)
     upcoming = await _meetings(
-        (Meeting.status == "convened") & (Meeting.starts_at > now)
+        (Meeting.status == "convened")
+        & (Meeting.starts_at > now)
         & (Meeting.starts_at <= now + dt.timedelta(days=horizon))
     )
     dept_ids = sorted({m["department"] for m in (*convocation, *minutes, *upcoming)})
@@ -244,15 +256,23 @@ async def _plan_invitees(
                 wanted[meeting["id"]].append((tag, f"invitee_{tag}"))
     if not wanted:
         return
-    invitations = await Invitation.select(
-        Invitation.id,
-        Invitation.meeting,
-        Invitation.answer,
-        Invitation.answer_sequence,
-        Invitation.contact.email.as_alias("email"),
-        Invitation.contact.first_name.as_alias("first_name"),
-        Invitation.contact.last_name.as_alias("last_name"),
-    ).where(Invitation.meeting.is_in(list(wanted)) & Invitation.removed_at.is_null()).order_by(Invitation.id)
+    invitations = (
+        await Invitation.select(
+            Invitation.id,
+            Invitation.meeting,
+            Invitation.answer,
+            Invitation.answer_sequence,
+            Invitation.contact.email.as_alias("email"),
+            Invitation.contact.first_name.as_alias("first_name"),
+            Invitation.contact.last_name.as_alias("last_name"),
+        )
+        .where(
+            Invitation.meeting.is_in(list(wanted))
+            & Invitation.removed_at.is_null()
+            & Invitation.contact.active.eq(True)  # a deactivated or erased contact gets no more mail
+        )
+        .order_by(Invitation.id)
+    )
     by_meeting = {m["id"]: m for m in meetings}
     for invitation in invitations:
         meeting = by_meeting[invitation["meeting"]]

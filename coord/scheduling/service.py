@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from coord.accounts.access import Scope
-from coord.accounts.roles import Permission
+from coord.access import DepartmentRow, Scope
+from coord.access.roles import Permission
 from coord.audit import log as audit
 from coord.committees.kinds import COMMITTEE_KINDS
 from coord.committees.tables import Committee
@@ -73,18 +73,28 @@ def slot_out(slot: Slot) -> dict[str, Any]:
     }
 
 
-async def _reminders_sent(department_id: int, year: int) -> list[dict[str, Any]]:
-    """The cycle's reminders queued for the département in `year` (by the outbox's department index)."""
+async def _reminders_sent(scope: Scope, year: int) -> list[dict[str, Any]]:
+    """The cycle's reminders queued for the département of `scope` in `year` (by the outbox's
+    department index)."""
     start, end = year_bounds(year)
-    rows = await OutboxMessage.select(
-        OutboxMessage.kind, OutboxMessage.to_email, OutboxMessage.status, OutboxMessage.created_at,
-        OutboxMessage.sent_at, OutboxMessage.dedupe_key, OutboxMessage.entity_id,
-    ).where(
-        (OutboxMessage.department == department_id)
-        & OutboxMessage.kind.is_in(list(reminders.PREFECTURE_KINDS))
-        & (OutboxMessage.created_at >= start - dt.timedelta(days=366))
-        & (OutboxMessage.created_at < end)
-    ).order_by(OutboxMessage.id)
+    rows = (
+        await scope.select(
+            OutboxMessage,
+            OutboxMessage.kind,
+            OutboxMessage.to_email,
+            OutboxMessage.status,
+            OutboxMessage.created_at,
+            OutboxMessage.sent_at,
+            OutboxMessage.dedupe_key,
+            OutboxMessage.entity_id,
+        )
+        .where(
+            OutboxMessage.kind.is_in(list(reminders.PREFECTURE_KINDS))
+            & (OutboxMessage.created_at >= start - dt.timedelta(days=366))
+            & (OutboxMessage.created_at < end)
+        )
+        .order_by(OutboxMessage.id)
+    )
     return [
         {**r, "kind_label": reminders.KINDS.get(r["kind"], r["kind"])}
         for r in rows
@@ -98,18 +108,21 @@ async def department_cycle(
     config = config or cycle_config()
     department = await access.department(code)
     slots = await build_slots(config, [year], now, [department])
-    sent = await _reminders_sent(department["id"], year)
+    sent = await _reminders_sent(access.within(department), year)
     meeting_ids = {s.meeting["id"] for s in slots if s.meeting}
     for slot in slots:
         slot.reminders = [
-            r for r in sent
+            r
+            for r in sent
             if (slot.meeting and r["entity_id"] == slot.meeting["id"])
             or f":{slot.committee_kind}:{year}:{slot.slot}:" in r["dedupe_key"]
         ]
-    unavailable = await access.select(UnavailableDate, UnavailableDate.day, UnavailableDate.reason).where(
-        (UnavailableDate.department == department["id"])
-        & (UnavailableDate.day >= dt.date(year, 1, 1)) & (UnavailableDate.day <= dt.date(year, 12, 31))
-    ).order_by(UnavailableDate.day)
+    unavailable = (
+        await access.within(department)
+        .select(UnavailableDate, UnavailableDate.day, UnavailableDate.reason)
+        .where((UnavailableDate.day >= dt.date(year, 1, 1)) & (UnavailableDate.day <= dt.date(year, 12, 31)))
+        .order_by(UnavailableDate.day)
+    )
     return {
         "department": department,
         "year": year,
@@ -136,7 +149,12 @@ def cycle_out(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def national_cycle(
-    access: Scope, year: int, now: dt.datetime, *, state: str | None = None, region: str | None = None,
+    access: Scope,
+    year: int,
+    now: dt.datetime,
+    *,
+    state: str | None = None,
+    region: str | None = None,
     config: CycleConfig | None = None,
 ) -> list[dict[str, Any]]:
     """One row per département visible to `access`: overall state and its slots. With the configured
@@ -145,12 +163,12 @@ async def national_cycle(
         raise ValidationFailed({"state": f"État inconnu « {state} » (valeurs : {', '.join(STATES)})."})
     if config is not None:
         return await _national_cycle(access, year, now, state, region, config)
-    principal = access.principal
     # States move with time: the minute is part of the key (a test clock jumps; a real one creeps).
-    key = ("cycle.national", principal.is_national, principal.department_id, year, state, region,
-           now.astimezone(dt.UTC).replace(second=0, microsecond=0))
+    minute = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+    key = access.cache_key("cycle.national", year, state, region, minute)
     return await readcache.NATIONAL.get(
-        key, lambda: _national_cycle(access, year, now, state, region, cycle_config()),
+        key,
+        lambda: _national_cycle(access, year, now, state, region, cycle_config()),
         also=(CycleProposal, UnavailableDate),
     )
 
@@ -171,16 +189,18 @@ async def _national_cycle(
         overall = worst_state(s.state for s in own)
         if state and overall != state:
             continue
-        rows.append({
-            "department": department["code"],
-            "department_name": department["name"],
-            "region": department["region"],
-            "region_code": department["region_code"],
-            "year": year,
-            "state": overall,
-            "state_label": STATES[overall],
-            "slots": [slot_out(s) for s in own],
-        })
+        rows.append(
+            {
+                "department": department["code"],
+                "department_name": department["name"],
+                "region": department["region"],
+                "region_code": department["region_code"],
+                "year": year,
+                "state": overall,
+                "state_label": STATES[overall],
+                "slots": [slot_out(s) for s in own],
+            }
+        )
     return rows
 
 
@@ -210,27 +230,38 @@ async def accept_proposal(
         raise Conflict("Aucune date libre dans la période : créez la réunion à la date de votre choix.")
     if slot.proposed_start <= now + meetings.CONVOCATION_LEAD:
         raise Conflict("La date proposée est trop proche ou passée : créez la réunion à une autre date.")
-    committee = await access.select(Committee, Committee.id).where(
-        (Committee.department == department["id"]) & (Committee.kind == kind) & (Committee.active == True)  # noqa: E712
-    ).order_by(Committee.id).first()
+    committee = (
+        await access.within(department)
+        .select(Committee, Committee.id)
+        .where((Committee.kind == kind) & Committee.active.eq(True))
+        .order_by(Committee.id)
+        .first()
+    )
     if committee is None:
-        raise ValidationFailed({"committee_kind": f"Créez d'abord l'instance « {COMMITTEE_KINDS[kind]} » "
-                                                  "du département (page Instances)."})
-    meeting = await meetings.create_meeting(access, {
-        "department": department["code"],
-        "committee": committee["id"],
-        "title": f"Réunion annuelle de coordination TEH {year}",
-        "kind": "annuelle_teh",
-        "place": place,
-        "starts_at": slot.proposed_start.isoformat(),
-        "ends_at": slot.proposed_end.isoformat(),
-    })
+        raise ValidationFailed(
+            {"committee_kind": f"Créez d'abord l'instance « {COMMITTEE_KINDS[kind]} » du département (page Instances)."}
+        )
+    meeting = await meetings.create_meeting(
+        access,
+        {
+            "department": department["code"],
+            "committee": committee["id"],
+            "title": f"Réunion annuelle de coordination TEH {year}",
+            "kind": "annuelle_teh",
+            "place": place,
+            "starts_at": slot.proposed_start.isoformat(),
+            "ends_at": slot.proposed_end.isoformat(),
+        },
+    )
     async with transaction():
         if slot.proposal is None:
             await reminders.store_proposal(slot, now)
-        await CycleProposal.update({CycleProposal.accepted_at: now, CycleProposal.meeting: meeting["id"]}).where(
-            (CycleProposal.department == department["id"]) & (CycleProposal.committee_kind == kind)
-            & (CycleProposal.year == year) & (CycleProposal.slot == index)
+        await (
+            access.within(department)
+            .update(CycleProposal, {CycleProposal.accepted_at: now, CycleProposal.meeting: meeting["id"]})
+            .where(
+                (CycleProposal.committee_kind == kind) & (CycleProposal.year == year) & (CycleProposal.slot == index)
+            )
         )
     return meeting
 
@@ -252,22 +283,28 @@ async def mark_unavailable(access: Scope, code: str, data: Mapping[str, Any], no
     if not MIN_YEAR <= day.year <= MAX_YEAR:
         raise ValidationFailed({"date": f"La date doit être comprise entre {MIN_YEAR} et {MAX_YEAR}."})
     async with transaction():
-        await UnavailableDate.insert(
-            UnavailableDate(department=department["id"], day=day, reason=reason)
-        ).on_conflict(action="DO NOTHING")
-        await audit.record(access.principal, "create", "unavailable_date", None, department_id=department["id"],
-                           summary=f"Date indisponible : {day.isoformat()}")
-        await _move_proposals_off(department, day, now)
+        await UnavailableDate.insert(UnavailableDate(department=department["id"], day=day, reason=reason)).on_conflict(
+            action="DO NOTHING"
+        )
+        await audit.record(
+            access.principal,
+            "create",
+            "unavailable_date",
+            None,
+            department_id=department["id"],
+            summary=f"Date indisponible : {day.isoformat()}",
+        )
+        await _move_proposals_off(access.within(department), department, day, now)
     return {"date": day.isoformat(), "reason": reason}
 
 
-async def _move_proposals_off(department: dict[str, Any], day: dt.date, now: dt.datetime) -> None:
-    """Pending (not accepted) proposals on `day` are dropped; the next tick proposes another date and
-    mails it (a new proposal, with the day now excluded)."""
+async def _move_proposals_off(scope: Scope, department: DepartmentRow, day: dt.date, now: dt.datetime) -> None:
+    """Pending (not accepted) proposals of `department` (read through `scope`, narrowed to it) on `day`
+    are dropped; the next tick proposes another date and mails it (a new proposal, with the day now
+    excluded)."""
     zone = ZoneInfo(department["timezone"])
-    pending = await CycleProposal.select(CycleProposal.id, CycleProposal.proposed_start).where(
-        (CycleProposal.department == department["id"]) & (CycleProposal.year == day.year)
-        & CycleProposal.meeting.is_null()
+    pending = await scope.select(CycleProposal, CycleProposal.id, CycleProposal.proposed_start).where(
+        (CycleProposal.year == day.year) & CycleProposal.meeting.is_null()
     )
     stale = [p["id"] for p in pending if p["proposed_start"].astimezone(zone).date() == day]
     if stale:
@@ -279,11 +316,15 @@ async def unmark_unavailable(access: Scope, code: str, data: Mapping[str, Any]) 
     access.require(Permission.MANAGE, department["id"])
     day = _day(Fields(data))
     async with transaction():
-        await UnavailableDate.delete().where(
-            (UnavailableDate.department == department["id"]) & (UnavailableDate.day == day)
+        await access.within(department).delete(UnavailableDate).where(UnavailableDate.day == day)
+        await audit.record(
+            access.principal,
+            "delete",
+            "unavailable_date",
+            None,
+            department_id=department["id"],
+            summary=f"Date de nouveau disponible : {day.isoformat()}",
         )
-        await audit.record(access.principal, "delete", "unavailable_date", None, department_id=department["id"],
-                           summary=f"Date de nouveau disponible : {day.isoformat()}")
 
 
 def require_national(access: Scope) -> None:

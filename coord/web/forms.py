@@ -8,8 +8,8 @@ from litestar import Request
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from coord.accounts.access import Scope
-from coord.accounts.roles import Permission
+from coord.access import Scope
+from coord.access.roles import Permission
 
 
 async def form_data(request: Request) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import get
 from litestar.response import Redirect
 
-from coord.accounts.access import Scope
+from coord.access import Scope
 
 
 @get("/", include_in_schema=False)

@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
+from coord.core.french import DAYS, MONTHS, date_fr, short_date
 from coord.core.settings import ROOT
 
 TEMPLATES_DIR = ROOT / "templates"
-
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
-DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-
-
-def date_fr(value: dt.date | dt.datetime | None, tz: str | None = None, with_time: bool = False) -> str:
-    """« mardi 14 octobre 2026 » or « mardi 14 octobre 2026 à 09 h 30 » in the département's zone."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime) and tz:
-        value = value.astimezone(ZoneInfo(tz))
-    text = f"{DAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
-    if with_time and isinstance(value, dt.datetime):
-        text += f" à {value.hour:02d} h {value.minute:02d}"
-    return text
-
-
-def short_date(value: dt.date | dt.datetime | None, tz: str | None = None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime) and tz:
-        value = value.astimezone(ZoneInfo(tz))
-    text = value.strftime("%d/%m/%Y")
-    if isinstance(value, dt.datetime):
-        text += value.strftime(" %H:%M")
-    return text
-
+STATIC_DIR = Path(__file__).parent / "static"
+__all__ = ["DAYS", "MONTHS", "STATIC_DIR", "TEMPLATES_DIR", "date_fr", "short_date", "template_config"]
 
 def query_with(params: dict[str, Any], **changes: Any) -> str:
     """The current query string with some parameters changed (pagination links keep filters)."""

@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def coord(db, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COORD_DATABASE_URL": db.url, "PICCOLO_CONF": "coord.piccolo_conf"}
+    env = {**os.environ, "COORD_DATABASE_URL": db.url, "PICCOLO_CONF": "coord.app.piccolo_conf"}
     return subprocess.run(
-        [sys.executable, "-m", "coord.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "coord.app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
 
 

@@ -55,7 +55,7 @@ def test_session_cookie_is_secure_on_https(db, settings):
 
     from litestar.testing import TestClient
 
-    from coord.web.app import create_app
+    from coord.app.factory import create_app
     from tests.conftest import WebClient
 
     app = create_app(replace(settings, base_url="https://coord.example.gouv.fr"), engine=db.engine)
@@ -120,7 +120,7 @@ def test_revoked_and_expired_tokens_stop_working(client, make_user):
 def test_weak_passwords_and_missing_departments_are_refused(db):
     import pytest
 
-    from coord.accounts.access import SYSTEM, Scope
+    from coord.access import SYSTEM, Scope
     from coord.accounts.service import create_user
     from coord.core.errors import ValidationFailed
 

@@ -84,8 +84,8 @@ def test_the_national_view_shows_a_change_made_a_moment_ago(api_as):
 def test_overdue_is_counted_with_each_departments_own_date(api_as):
     """La Réunion is a day ahead of Paris in its early hours, Guyane a day behind in Paris's: an item
     due on day D is late there by their own calendar, not by Paris's."""
-    from coord.accounts.access import Principal, Scope
-    from coord.accounts.roles import Role
+    from coord.access import Principal, Scope
+    from coord.access.roles import Role
     from coord.actions import board
     from coord.territory.tables import Department
 

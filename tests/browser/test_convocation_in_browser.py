@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD
 
 @pytest.fixture
 def demo_url(db: Any, settings: Any) -> Any:
-    from coord.web.app import create_app
+    from coord.app.factory import create_app
     from tests.support.live_server import free_port, live_server
 
     port = free_port()

@@ -17,7 +17,7 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from coord.calendar import CalendarAttendee, CalendarEvent, Person  # noqa: E402
+from coord.ics import CalendarAttendee, CalendarEvent, Person  # noqa: E402
 
 NOW = datetime(2026, 9, 1, 7, 45, 12, tzinfo=UTC)
 ORGANIZER = Person(email="coord-69@coord.example.gouv.fr", name="Coord Rhône")

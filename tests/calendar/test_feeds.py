@@ -227,7 +227,8 @@ def test_dst_and_overseas_instants(db: Any, code: str, start_utc: dt.datetime, t
 
 
 def test_todo_providers_add_vtodos(db: Any) -> None:
-    from coord.calendar import CalendarTodo, feeds
+    from coord.calendar import feeds
+    from coord.ics import CalendarTodo
 
     async def provider(kind: str, target_id: int, department: dict[str, Any], start: Any, end: Any) -> list[Any]:
         return [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coord.calendar import build_cancel
+from coord.ics import build_cancel
 from tests.calendar.helpers import only_event, parse, unfolded_lines
 from tests.support.ics_validators import assert_valid_ics
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coord.calendar import CalendarTodo, build_feed
+from coord.ics import CalendarTodo, build_feed
 from tests.calendar.helpers import parse, unfolded_lines
 from tests.support.ics_validators import assert_valid_ics
 

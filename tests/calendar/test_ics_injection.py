@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coord.calendar import CalendarAttendee, CalendarTodo, Person, build_feed, build_request
+from coord.ics import CalendarAttendee, CalendarTodo, Person, build_feed, build_request
 from tests.calendar.helpers import only_event, parse, unfolded_lines
 from tests.support.ics_validators import assert_valid_ics
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from coord.calendar import ParsedReply, ReplyError, parse_reply
+from coord.ics import ParsedReply, ReplyError, parse_reply
 from tests.calendar.helpers import FIXTURES
 
 UID = "mtg-2026-0042@coord.example.gouv.fr"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coord.calendar import PRODID, build_request
+from coord.ics import PRODID, build_request
 from tests.calendar.helpers import only_event, parse, unfolded_lines, utc_via_vtimezone
 from tests.support.ics_validators import assert_valid_ics
 

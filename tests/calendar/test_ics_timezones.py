@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coord.calendar import vtimezone
+from coord.ics import vtimezone
 
 
 def test_paris_has_one_standard_and_one_daylight_block() -> None:

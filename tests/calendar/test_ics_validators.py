@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coord.calendar import build_cancel, build_feed, build_request
+from coord.ics import build_cancel, build_feed, build_request
 from tests.support.ics_validators import assert_valid_ics, libical_errors
 
 

@@ -28,7 +28,7 @@ PAUL = "paul.martin@gendarmerie.interieur.gouv.fr"  # Thunderbird fixtures
 
 
 def register_calendar_routes(app: Any) -> Any:
-    """Add the calendar routes the app does not have yet (the lead wires them in coord.web.routes)."""
+    """Add the calendar routes the app does not have yet (the lead wires them in coord.app.routes)."""
     from coord.calendar import routes
 
     existing = {route.path for route in app.routes}
@@ -40,7 +40,7 @@ def register_calendar_routes(app: Any) -> Any:
 
 @pytest.fixture
 def app(db: Any, settings: Any) -> Any:
-    from coord.web.app import create_app
+    from coord.app.factory import create_app
 
     return register_calendar_routes(create_app(settings, engine=db.engine))
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from coord.accounts.access import Principal, Scope
-from coord.accounts.roles import Role
+from coord.access import Principal, Scope
+from coord.access.roles import Role
 from coord.conventions import coverage, reminders, service
 from coord.conventions.models import load_models
 from coord.conventions.tables import Convention, ConventionSignatory

@@ -156,7 +156,7 @@ def test_a_national_coordinator_sees_every_department(api_as):
 
 def test_every_department_owned_table_goes_through_the_scope():
     """The isolation rule relies on a `department` column: every table that holds département data has one."""
-    from coord.accounts.access import is_department_owned
+    from coord.access import is_department_owned
     from coord.core.db import all_tables
 
     national_tables = {

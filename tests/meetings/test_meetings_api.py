@@ -10,7 +10,7 @@ import pytest
 
 
 def ensure_meeting_routes(app: Any) -> Any:
-    """Until `coord.web.routes` lists the meetings routes, register them on the test app."""
+    """Until `coord.app.routes` lists the meetings routes, register them on the test app."""
     from coord.meetings import api, pages
 
     if not any(route.path.startswith("/api/meetings") for route in app.routes):

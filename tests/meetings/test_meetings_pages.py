@@ -117,7 +117,8 @@ def test_printable_pages_and_pdfs(web, agent, document):
     agent.post(f"/api/meetings/{meeting['id']}/agenda", json={"title": "Point “spécial” – 2027 …"})
     base = f"/d/34/reunions/{meeting['id']}/imprimer/{document}"
     html = web.get(base)
-    assert html.status_code == 200 and "@media print" in html.text and "<caption>" in html.text
+    assert html.status_code == 200 and "/static/print.css" in html.text and "<caption>" in html.text
+    assert "@media print" in web.get("/static/print.css").text
     if document == "emargement":
         assert "Signature" in html.text and "Prénom1 Nom1" in html.text
     pdf = web.get(f"{base}.pdf")

@@ -19,9 +19,9 @@ PASSWORD = "Disque-plein-2026"
 
 
 def _coord(url: str, *args: str) -> str:
-    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.piccolo_conf"}
+    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf"}
     done = subprocess.run(
-        [sys.executable, "-m", "coord.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "coord.app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
@@ -51,9 +51,9 @@ def _organisations(path: Path) -> tuple[int, int]:
 def test_a_full_disk_refuses_writes_clearly_and_loses_nothing(tmp_path):
     from litestar.testing import TestClient
 
+    from coord.app.factory import create_app
     from coord.core.db import PooledSQLiteEngine, current_engine, use_engine
     from coord.core.settings import current_settings, load_settings, use_settings
-    from coord.web.app import create_app
 
     path = tmp_path / "coord.sqlite3"
     url = f"sqlite:///{path}"

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _coord(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.piccolo_conf"}
+    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf"}
     return subprocess.run(
-        [sys.executable, "-m", "coord.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "coord.app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
     )
 
 
@@ -62,8 +62,8 @@ def test_database_unavailable_gives_a_clear_503(db, settings):
     from litestar.testing import TestClient
     from piccolo.engine.postgres import PostgresEngine
 
+    from coord.app.factory import create_app
     from coord.core.db import use_engine
-    from coord.web.app import create_app
 
     dead = PostgresEngine(config={"dsn": "postgresql://postgres@127.0.0.1:1/none", "timeout": 2})
     app = create_app(replace(settings, database_url="postgresql://postgres@127.0.0.1:1/none"), engine=dead)

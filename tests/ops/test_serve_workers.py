@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.piccolo_conf", **extra}
+    return {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf", **extra}
 
 
 def _free_port() -> int:
@@ -41,7 +41,7 @@ def _children(pid: int) -> list[int]:
 def _migrated(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'coord.sqlite3'}"
     for args in (("migrate",), ("reference", "load")):
-        done = subprocess.run([sys.executable, "-m", "coord.cli", *args], cwd=ROOT, env=_env(url),
+        done = subprocess.run([sys.executable, "-m", "coord.app.cli", *args], cwd=ROOT, env=_env(url),
                               capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr
     return url
@@ -51,7 +51,7 @@ def test_two_web_processes_share_the_port_and_stop_together(tmp_path):
     url = _migrated(tmp_path)
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "coord.cli", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "coord.app.cli", "serve", "--port", str(port), "--workers", "2"],
         cwd=ROOT, env=_env(url, COORD_SCHEDULER_ENABLED="false", COORD_BASE_URL=f"http://127.0.0.1:{port}"),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
@@ -81,12 +81,12 @@ def test_two_web_processes_share_the_port_and_stop_together(tmp_path):
 def test_several_processes_on_sqlite_need_the_scheduler_apart(tmp_path):
     url = _migrated(tmp_path)
     refused = subprocess.run(
-        [sys.executable, "-m", "coord.cli", "serve", "--port", str(_free_port()), "--workers", "2"],
+        [sys.executable, "-m", "coord.app.cli", "serve", "--port", str(_free_port()), "--workers", "2"],
         cwd=ROOT, env=_env(url, COORD_SCHEDULER_ENABLED="true"), capture_output=True, text=True, timeout=60,
     )
     assert refused.returncode != 0 and "coord worker" in refused.stderr
     too_many = subprocess.run(
-        [sys.executable, "-m", "coord.cli", "serve", "--workers", "0"],
+        [sys.executable, "-m", "coord.app.cli", "serve", "--workers", "0"],
         cwd=ROOT, env=_env(url), capture_output=True, text=True, timeout=60,
     )
     assert too_many.returncode != 0 and "--workers" in too_many.stderr

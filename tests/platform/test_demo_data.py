@@ -8,7 +8,7 @@ from tests.conftest import run
 
 
 def _load_demo() -> str:
-    from coord.demo import DEMO_PASSWORD, load_demo
+    from coord.app.demo import DEMO_PASSWORD, load_demo
 
     run(load_demo())
     return DEMO_PASSWORD
@@ -39,7 +39,7 @@ def test_the_herault_prefecture_agent_finds_meetings_partners_and_the_convention
 
 
 def test_every_demo_account_logs_in_and_reaches_its_home(db, web):
-    from coord.demo import DEMO_USERS
+    from coord.app.demo import DEMO_USERS
 
     password = _load_demo()
     for email, _name, role, department in DEMO_USERS:

@@ -56,7 +56,7 @@ def test_unknown_pages_get_a_french_error_page(web, make_user):
 
 
 def test_plans_can_be_imported_from_a_csv_file(db, tmp_path, api_as):
-    from coord.reference import import_plan
+    from coord.app.reference import import_plan
     from tests.conftest import run
 
     path = tmp_path / "plan.csv"

@@ -26,8 +26,8 @@ def _counting() -> tuple[list[int], object]:
 
 
 def test_a_value_is_reused_until_something_is_audited(db):
-    from coord.accounts.access import Principal
-    from coord.accounts.roles import Role
+    from coord.access import Principal
+    from coord.access.roles import Role
     from coord.audit import log as audit
 
     cache = ReadCache(ttl=60)

@@ -113,7 +113,7 @@ def test_the_national_table_filters_by_state_and_region_and_is_for_the_national_
 def test_the_national_table_shows_at_once_what_changed_since_the_last_look(june, api_as):
     """The table is cached for a while; a date the scheduler proposed (which no one audits) or a meeting
     an agent planned shows on the next look all the same."""
-    from coord.scheduling.jobs import run_tick
+    from coord.app.jobs import run_tick
 
     seed_cdpd(api_as("prefecture", "75"), "75")
     national = api_as("national", None)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-import types
-from importlib.machinery import ModuleSpec
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -113,7 +111,7 @@ def test_a_convocation_later_than_five_days_before_is_refused_unless_urgent(api_
 
 
 def test_the_dry_run_lists_what_the_tick_then_sends_and_writes_nothing(api_as, database):
-    from coord.scheduling.jobs import run_tick
+    from coord.app.jobs import run_tick
     from coord.scheduling.reminders import plan_reminders
     from coord.scheduling.tables import CycleProposal
 
@@ -121,9 +119,9 @@ def test_the_dry_run_lists_what_the_tick_then_sends_and_writes_nothing(api_as, d
     at = dt.datetime(2026, 9, 10, 6, tzinfo=dt.UTC)
     planned = run(plan_reminders(at))
     assert {r.kind for r in planned} == {"cycle_proposal", "cycle_not_planned"}
-    env = {"COORD_DATABASE_URL": database.url, "PICCOLO_CONF": "coord.piccolo_conf", "PATH": ""}
+    env = {"COORD_DATABASE_URL": database.url, "PICCOLO_CONF": "coord.app.piccolo_conf", "PATH": ""}
     result = subprocess.run(
-        [sys.executable, "-m", "coord.cli", "worker", "--dry-run", "--at", "2026-09-10T08:00+02:00"],
+        [sys.executable, "-m", "coord.app.cli", "worker", "--dry-run", "--at", "2026-09-10T08:00+02:00"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -136,7 +134,7 @@ def test_the_dry_run_lists_what_the_tick_then_sends_and_writes_nothing(api_as, d
 
 
 def test_a_day_marked_unavailable_moves_the_proposal_and_the_new_date_is_mailed(api_as):
-    from coord.scheduling.jobs import run_tick
+    from coord.app.jobs import run_tick
 
     api = api_as("prefecture", "75")
     at = dt.datetime(2026, 6, 1, 6, tzinfo=dt.UTC)
@@ -154,21 +152,20 @@ def test_a_day_marked_unavailable_moves_the_proposal_and_the_new_date_is_mailed(
     assert api.get("/api/departments/75/cycle", params={"year": 2026}).json()["unavailable_dates"] == []
 
 
-def test_action_item_digests_are_called_when_the_actions_domain_is_installed(db, monkeypatch):
-    from coord.scheduling import jobs
+def test_every_job_of_the_list_runs_at_each_tick_with_the_same_instant(db):
+    from coord.app import jobs
 
-    calls: list[dt.datetime] = []
+    calls: list[tuple[str, dt.datetime]] = []
 
-    async def queue_owner_digests(now: dt.datetime) -> int:
-        calls.append(now)
-        return 2
+    def job(name: str, queued: int):
+        async def work(now: dt.datetime) -> int:
+            calls.append((name, now))
+            return queued
 
-    module = types.ModuleType("coord_fake_actions_reminders")
-    module.__spec__ = ModuleSpec("coord_fake_actions_reminders", None)
-    module.queue_owner_digests = queue_owner_digests  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "coord_fake_actions_reminders", module)
-    monkeypatch.setattr(jobs, "ACTIONS_MODULE", "coord_fake_actions_reminders")
+        return work
+
     at = dt.datetime(2026, 2, 1, 6, tzinfo=dt.UTC)
-    assert run(jobs.run_tick(at)).actions == 2 and calls == [at]
-    monkeypatch.setattr(jobs, "ACTIONS_MODULE", "coord.absent_domain.reminders")
-    assert run(jobs.run_tick(at)).actions == 0
+    report = run(jobs.run_tick(at, due_work=[("conventions", job("conventions", 1)), ("actions", job("actions", 2))]))
+    assert calls == [("conventions", at), ("actions", at)]
+    assert (report.conventions, report.actions, report.jobs) == (1, 2, {"conventions": 1, "actions": 2})
+    assert [name for name, _ in jobs.DUE_WORK] == ["conventions", "actions"]

@@ -26,7 +26,7 @@ async def _meeting_of(code: str) -> dict[str, Any] | None:
 
 async def _react(code: str, now: dt.datetime, seeds: dict[str, Any]) -> None:
     """What a prefecture that only acts on reminders does on the day `now`."""
-    from coord.accounts.access import SYSTEM, Scope
+    from coord.access import SYSTEM, Scope
     from coord.mail.tables import OutboxMessage
     from coord.meetings import minutes, service
     from coord.meetings.tables import Invitation
@@ -58,7 +58,7 @@ async def _react(code: str, now: dt.datetime, seeds: dict[str, Any]) -> None:
 
 
 async def _state(code: str, now: dt.datetime) -> str:
-    from coord.accounts.access import SYSTEM, Scope
+    from coord.access import SYSTEM, Scope
     from coord.scheduling import service as cycle
 
     return (await cycle.department_cycle(Scope(SYSTEM), code, 2026, now))["state"]
@@ -68,8 +68,8 @@ async def _year(seeds: dict[str, Any]) -> dict[str, list[str]]:
     """Tick every day of 2026 at 07:00 UTC (twice: a second run at the same instant queues nothing)."""
     from piccolo.engine.postgres import PostgresEngine
 
+    from coord.app.jobs import run_tick
     from coord.core.db import current_engine
-    from coord.scheduling.jobs import run_tick
 
     engine = current_engine()
     pooled = isinstance(engine, PostgresEngine)

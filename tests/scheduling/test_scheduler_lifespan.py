@@ -10,8 +10,8 @@ from typing import Any
 def test_the_web_app_delivers_the_outbox_and_ticks_with_its_scheduler(db, settings, smtp_sink):
     from litestar.testing import TestClient
 
+    from coord.app.factory import create_app
     from coord.mail import outbox
-    from coord.web.app import create_app
     from tests.conftest import run
 
     enabled = dataclasses.replace(settings, scheduler_enabled=True, smtp_port=smtp_sink.port)
@@ -21,7 +21,8 @@ def test_the_web_app_delivers_the_outbox_and_ticks_with_its_scheduler(db, settin
     with TestClient(app, base_url="http://testserver.local"):
         scheduler = app.state.scheduler
         assert scheduler is not None and scheduler.scheduler.running
-        assert {job.id for job in scheduler.scheduler.get_jobs()} == {"coord-outbox", "coord-reminders"}
+        jobs = {job.id for job in scheduler.scheduler.get_jobs()}
+        assert jobs == {"coord-outbox", "coord-reminders", "coord-mail-retention"}
         deadline = time.monotonic() + 20
         while smtp_sink.received < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -32,7 +33,7 @@ def test_the_web_app_delivers_the_outbox_and_ticks_with_its_scheduler(db, settin
 def test_without_the_scheduler_the_web_app_sends_nothing_itself(db, settings):
     from litestar.testing import TestClient
 
-    from coord.web.app import create_app
+    from coord.app.factory import create_app
 
     app: Any = create_app(settings, engine=db.engine)
     with TestClient(app, base_url="http://testserver.local"):

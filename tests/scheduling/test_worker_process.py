@@ -56,14 +56,14 @@ def workers(database: Any, tmp_path: Path) -> Iterator[Callable[..., subprocess.
         env = {
             **os.environ,
             "COORD_DATABASE_URL": database.url,
-            "PICCOLO_CONF": "coord.piccolo_conf",
+            "PICCOLO_CONF": "coord.app.piccolo_conf",
             "COORD_SMTP_HOST": "127.0.0.1",
             "COORD_SMTP_PORT": str(smtp_port),
             "COORD_SECRET_KEY": "test-secret-key-0123456789",
         }
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "coord.cli", "worker", "--outbox-seconds", "0.5", "--tick-seconds", "3600",
+            [sys.executable, "-m", "coord.app.cli", "worker", "--outbox-seconds", "0.5", "--tick-seconds", "3600",
              "--lease", str(lease)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
@@ -139,9 +139,9 @@ def test_two_workers_at_once_send_each_reminder_once(api_as, workers, database):
 
 def test_a_tick_running_elsewhere_makes_this_one_stand_aside(db):
     """The advisory lock: while another instance scans, this one skips its scan (PostgreSQL)."""
+    from coord.app.jobs import run_tick
     from coord.core.db import is_sqlite
-    from coord.scheduling.jobs import run_tick
-    from coord.scheduling.locks import tick_lock
+    from coord.worker.locks import tick_lock
 
     async def scenario() -> tuple[bool, bool]:
         async with tick_lock("reminders") as held:

@@ -1,0 +1,333 @@
+"""The `coord` command: serve, worker, migrate, reference data, demo, users, tokens, import/export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from coord.access import SYSTEM, Scope
+from coord.accounts.service import create_token, create_user
+from coord.app.demo import DEMO_PASSWORD, DEMO_USERS, demo_loaded, load_demo
+from coord.app.factory import create_app
+from coord.app.jobs import periodic_jobs
+from coord.app.reference import import_plan, load_all
+from coord.bench.run import main as bench
+from coord.calendar.lmtp import serve_forever
+from coord.conventions.reminders import remind
+from coord.core.db import current_engine, prepare_sqlite
+from coord.core.errors import NotFound, ValidationFailed
+from coord.core.settings import get_settings
+from coord.ops.backup import BackupError, backup_sqlite, restore_sqlite
+from coord.ops.logs import configure_logging
+from coord.partners import csv_io
+from coord.plans.importer import PlanFileError
+from coord.worker.process import dry_run, run_worker
+from coord.worker.scheduler import PeriodicJob
+
+os.environ.setdefault("PICCOLO_CONF", "coord.app.piccolo_conf")
+
+
+def _run(coro: Awaitable[Any]) -> Any:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+async def migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    await prepare_sqlite(current_engine())
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise SystemExit(f"migration failed: {result.message}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    _run(migrate())
+    print("Base de données à jour.")
+
+
+def cmd_reference_load(args: argparse.Namespace) -> None:
+    counts = _run(load_all())
+    print(", ".join(f"{v} {k}" for k, v in counts.items()) + " chargés.")
+
+
+def cmd_plan_import(args: argparse.Namespace) -> None:
+    try:
+        code, created, count = _run(import_plan(Path(args.file)))
+    except PlanFileError as exc:
+        raise SystemExit(str(exc)) from exc
+    print(f"Plan {code} {'créé' if created else 'mis à jour'} : {count} mesures.")
+
+
+def cmd_user_create(args: argparse.Namespace) -> None:
+    try:
+        user = _run(
+            create_user(
+                Scope(SYSTEM),
+                {
+                    "email": args.email,
+                    "password": args.password,
+                    "role": args.role,
+                    "department": args.department or "",
+                    "full_name": args.name or "",
+                },
+            )
+        )
+    except ValidationFailed as exc:
+        raise SystemExit("\n".join(f"{k} : {v}" for k, v in exc.errors.items())) from exc
+    print(f"Compte créé : {user['email']} ({user['role']}{', ' + user['department'] if user['department'] else ''}).")
+
+
+def cmd_token_create(args: argparse.Namespace) -> None:
+    try:
+        print(_run(create_token(args.email, args.name or "", days=args.days)))
+    except NotFound as exc:
+        raise SystemExit(exc.message) from exc
+
+
+def _department_scope(code: str) -> Callable[[], Awaitable[tuple[Any, dict[str, Any]]]]:
+    async def resolve() -> tuple[Any, dict[str, Any]]:
+        scope = Scope(SYSTEM)
+        return scope, await scope.department(code)
+
+    return resolve
+
+
+def cmd_partners_import(args: argparse.Namespace) -> None:
+    data = Path(args.file).read_bytes()
+
+    async def run() -> csv_io.ImportResult:
+        scope, dept = await _department_scope(args.department)()
+        return await csv_io.import_partners(scope, dept["id"], csv_io.decode(data), dry_run=args.dry_run)
+
+    result = _run(run())
+    print(
+        f"{result.organisations_created} organisation(s), {result.contacts_created} contact(s)"
+        f"{' (simulation)' if result.dry_run else ''} ; {len(result.rejected)} ligne(s) rejetée(s)."
+    )
+    for row in result.rejected:
+        print(f"  ligne {row['line']} : {row['reason']}")
+
+
+def cmd_partners_export(args: argparse.Namespace) -> None:
+    async def run() -> str:
+        scope, dept = await _department_scope(args.department)()
+        return await csv_io.export_partners(scope, dept["id"])
+
+    text = _run(run())
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Exporté vers {args.output}.")
+
+
+MAX_WEB_WORKERS = 32
+
+
+def serve(host: str, port: int, *, demo: bool = False, workers: int = 1) -> None:
+    """Serve the app; with `workers` > 1, in that many processes sharing the port (one per core)."""
+    import uvicorn
+
+    if not 1 <= workers <= MAX_WEB_WORKERS:
+        raise SystemExit(f"--workers : entre 1 et {MAX_WEB_WORKERS}.")
+    if workers > 1:
+        settings = get_settings()
+        if settings.is_sqlite and settings.scheduler_enabled:
+            # One scheduler per process would compete for SQLite's single writer every tick.
+            raise SystemExit(
+                "Avec SQLite et plusieurs processus web, le planificateur tourne à part : lancez "
+                "`COORD_SCHEDULER_ENABLED=false coord serve --workers N` et, à côté, `coord worker`."
+            )
+        configure_logging(json_lines=True)
+        uvicorn.run(
+            "coord.app.factory:production_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=True,
+        )
+        return
+    configure_logging(json_lines=not demo)
+    app = create_app(demo=demo)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    if not settings.is_sqlite:
+        raise SystemExit("PostgreSQL : utilisez pg_dump (voir README, « Exploitation »).")
+    try:
+        target = backup_sqlite(settings.sqlite_path, Path(args.output) if args.output else None)
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from exc
+    print(f"Sauvegarde écrite : {target}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    if not settings.is_sqlite:
+        raise SystemExit("PostgreSQL : utilisez pg_restore (voir README, « Exploitation »).")
+    try:
+        kept = restore_sqlite(Path(args.file), settings.sqlite_path)
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from exc
+    print(f"Base restaurée depuis {args.file} ; l'ancienne base est conservée dans {kept}.")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    serve(args.host, args.port, workers=args.workers)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    async def prepare() -> None:
+        await migrate()
+        await load_all()
+        if not await demo_loaded():
+            await load_demo()
+
+    _run(prepare())
+    url = f"http://{args.host}:{args.port}"
+    print("\n" + "=" * 72)
+    print(f"Coord (démonstration) : {url}")
+    print(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
+    for email, _name, role, dept in DEMO_USERS:
+        print(f"  {email:34} {role:12} {dept or 'tous'}")
+    print("=" * 72 + "\n", flush=True)
+    serve(args.host, args.port, demo=True)
+
+
+def cmd_imip_listen(args: argparse.Namespace) -> None:
+    configure_logging()
+    _run(serve_forever(args.host, args.port, lmtp=args.lmtp))
+
+
+def cmd_conventions_remind(args: argparse.Namespace) -> None:
+    result = remind()
+    print(f"{result['queued']} rappel(s) mis en file d'attente.")
+
+
+def _worker_jobs(tick_seconds: float) -> list[PeriodicJob]:
+    return periodic_jobs(tick_seconds=tick_seconds)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    if args.dry_run:
+        print(_run(dry_run(args.at)))
+        return
+    if args.at:
+        raise SystemExit("--at ne s'utilise qu'avec --dry-run.")
+    _run(
+        run_worker(
+            _worker_jobs, outbox_seconds=args.outbox_seconds, tick_seconds=args.tick_seconds, lease_seconds=args.lease
+        )
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coord", description="Coordination départementale de la lutte contre la traite."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="start the web service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="web processes (one per core; default 1)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="migrate, load reference and demo data, start the service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("worker", help="run the scheduler alone: outbox delivery and reminder ticks")
+    p.add_argument("--dry-run", action="store_true", help="print what would be sent, send and queue nothing")
+    p.add_argument("--at", help="with --dry-run: the instant to plan for (ISO 8601, e.g. 2026-10-01T08:00+02:00)")
+    p.add_argument("--outbox-seconds", type=float, help="outbox delivery interval (default: [cycle] outbox_seconds)")
+    p.add_argument("--tick-seconds", type=float, help="reminder tick interval (default: [cycle] tick_minutes)")
+    p.add_argument("--lease", type=float, default=300.0, help="outbox lease in seconds (default 300)")
+    p.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
+    sub.add_parser("bench", help="national-scale benchmark (coord bench --help)")
+
+    p = sub.add_parser("backup", help="online backup of the SQLite database")
+    p.add_argument("--output", help="backup file (default: var/backups/coord-<time>.sqlite3)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore the SQLite database from a backup (service stopped)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_restore)
+
+    ref = sub.add_parser("reference", help="reference data").add_subparsers(dest="sub", required=True)
+    ref.add_parser("load", help="load départements, institution kinds and shipped plans").set_defaults(
+        func=cmd_reference_load
+    )
+
+    plan = sub.add_parser("plan", help="national plans").add_subparsers(dest="sub", required=True)
+    p = plan.add_parser("import", help="import a plan from a TOML or CSV file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_plan_import)
+
+    conventions = sub.add_parser("conventions", help="partnership conventions").add_subparsers(
+        dest="sub", required=True
+    )
+    conventions.add_parser("remind", help="apply date-driven status changes and queue due reminders").set_defaults(
+        func=cmd_conventions_remind
+    )
+
+    imip = sub.add_parser("imip", help="calendar replies").add_subparsers(dest="sub", required=True)
+    p = imip.add_parser("listen", help="receive calendar replies by SMTP or LMTP")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2525)
+    p.add_argument("--lmtp", action="store_true")
+    p.set_defaults(func=cmd_imip_listen)
+
+    user = sub.add_parser("user", help="accounts").add_subparsers(dest="sub", required=True)
+    p = user.add_parser("create", help="create an account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--role", required=True, choices=["national", "prefecture", "coordinator", "observer"])
+    p.add_argument("--department")
+    p.add_argument("--name")
+    p.set_defaults(func=cmd_user_create)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="sub", required=True)
+    p = token.add_parser("create", help="create a bearer token for an account (printed once)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name")
+    p.add_argument("--days", type=int, help="expire after this many days")
+    p.set_defaults(func=cmd_token_create)
+
+    partners = sub.add_parser("partners", help="partner organisations and contacts").add_subparsers(
+        dest="sub", required=True
+    )
+    p = partners.add_parser("import", help="import a CSV file into a département")
+    p.add_argument("--department", required=True)
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_partners_import)
+    p = partners.add_parser("export", help="export a département's partners as CSV")
+    p.add_argument("--department", required=True)
+    p.add_argument("--output", default="-")
+    p.set_defaults(func=cmd_partners_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its own options; see coord/bench/run.py
+        bench(argv[1:])
+        return
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

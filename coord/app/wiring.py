@@ -1,0 +1,26 @@
+"""The declared seams between domains, connected once for every entry point (web, worker, CLI)."""
+
+from __future__ import annotations
+
+from coord.actions.carry import open_items_for
+from coord.actions.tables import ActionEvent
+from coord.conventions.tables import ConventionSignatory
+from coord.links import service as links
+from coord.meetings import seams as meeting_seams
+from coord.privacy import erasure
+
+
+def connect_domains() -> None:
+    meeting_seams.register_carried_forward(open_items_for)
+    # A deactivated or erased contact's links stop working; an erasure reaches the action items'
+    # timelines (a partner's name as actor, in comments) and frees the signatories it represented.
+    links.register_holder_check(erasure.contact_is_active)
+    erasure.register_copies(
+        erasure.Copies(
+            "timeline_events",
+            ActionEvent,
+            text=(ActionEvent.actor, ActionEvent.comment),
+            json=(ActionEvent.changes,),
+        )
+    )
+    erasure.register_detached(ConventionSignatory.contact)

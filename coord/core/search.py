@@ -1,0 +1,5 @@
+"""Text search in queries."""
+
+
+def like(text: str) -> str:
+    return "%" + text.replace("%", "").replace("_", "") + "%"

@@ -1,0 +1,1 @@
+"""Pilot sites: départements designated by a national plan to pilot a scheme."""

@@ -1,0 +1,81 @@
+"""In a real headless Chromium, under Coord's Content-Security-Policy: the pages work without any
+inline script or style (confirmations, progress bars, the API documentation) and the browser reports
+no refused script, style or frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import PASSWORD, run
+
+REPORT_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+def _login(page: Any, url: str, email: str) -> None:
+    page.goto(f"{url}/connexion")
+    page.get_by_label("Adresse électronique professionnelle").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+
+
+def _violations(page: Any) -> list[str]:
+    return page.evaluate("window.__csp || []")
+
+
+async def _department_id(code: str) -> int:
+    from coord.territory.tables import Department
+
+    row = await Department.select(Department.id).where(Department.code == code).first()
+    return int(row["id"])
+
+
+def test_pages_work_under_the_policy(live_url, browser_page, make_user):
+    import httpx
+
+    agent = make_user("prefecture", "34")
+    national = make_user("national", None)
+    api = httpx.Client(base_url=live_url, headers={"Authorization": f"Bearer {agent.token}"})
+    feed = api.post("/api/feeds", json={"kind": "department", "target_id": run(_department_id("34"))})
+    assert feed.status_code == 201, feed.text
+
+    page = browser_page
+    page.add_init_script(REPORT_VIOLATIONS)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+
+    _login(page, live_url, agent.email)
+    page.goto(f"{live_url}/d/34/calendriers")
+    assert _violations(page) == []
+    revoke = page.get_by_role("button", name="Révoquer")
+    assert revoke.count() == 1
+    # A subscription URL is selected whole when its field gets the focus, ready to copy.
+    field = page.locator("input[data-select-on-focus]").first
+    field.focus()
+    assert field.evaluate("f => f.value.length > 0 && f.selectionStart === 0 && f.selectionEnd === f.value.length")
+
+    # The confirmation comes from /static/coord.js: cancelling it keeps the link...
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    revoke.click()
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/d/34/calendriers") and page.get_by_role("button", name="Révoquer").count() == 1
+    # ...accepting it revokes the link.
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Révoquer").click()
+    assert page.get_by_role("button", name="Révoquer").count() == 0
+
+    page.goto(f"{live_url}/schema")
+    page.wait_for_selector(".opblock", timeout=20_000)  # Swagger UI rendered from Coord's own files
+    assert page.locator(".opblock").count() > 10
+    assert _violations(page) == []
+
+    page.context.clear_cookies()
+    _login(page, live_url, national.email)
+    page.goto(f"{live_url}/actions")
+    assert _violations(page) == []
+    assert refused == []
