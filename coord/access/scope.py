@@ -57,13 +57,15 @@ class Scope:
     def within(self, department: DepartmentRow | int) -> Scope:
         """The same principal, reading one département only (an id, or a row from `department`)."""
         department_id = department if isinstance(department, int) else department["id"]
-        narrowed = Scope(self.principal, narrowed_to=(department_id,))
-        narrowed._departments = self._departments
-        return narrowed
+        return self.across((department_id,))
 
     def across(self, department_ids: list[int] | tuple[int, ...]) -> Scope:
-        """The same principal, reading these départements only (national tables filtered by region)."""
-        narrowed = Scope(self.principal, narrowed_to=tuple(department_ids))
+        """The same principal, reading these départements only (national tables filtered by region).
+        Narrowing a narrowed scope keeps only the départements both allow: it never widens."""
+        wanted = tuple(department_ids)
+        if self.narrowed_to is not None:
+            wanted = tuple(d for d in wanted if d in self.narrowed_to)
+        narrowed = Scope(self.principal, narrowed_to=wanted)
         narrowed._departments = self._departments
         return narrowed
 

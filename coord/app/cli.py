@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+
 from coord.access import SYSTEM, Scope
 from coord.accounts.service import create_token, create_user
 from coord.app.demo import DEMO_PASSWORD, DEMO_USERS, demo_loaded, load_demo
 from coord.app.factory import create_app
-from coord.app.jobs import periodic_jobs
+from coord.app.jobs import periodic_jobs, run_tick
 from coord.app.reference import import_plan, load_all
 from coord.bench.run import main as bench
 from coord.calendar.lmtp import serve_forever
@@ -131,8 +133,6 @@ MAX_WEB_WORKERS = 32
 
 def serve(host: str, port: int, *, demo: bool = False, workers: int = 1) -> None:
     """Serve the app; with `workers` > 1, in that many processes sharing the port (one per core)."""
-    import uvicorn
-
     if not 1 <= workers <= MAX_WEB_WORKERS:
         raise SystemExit(f"--workers : entre 1 et {MAX_WEB_WORKERS}.")
     if workers > 1:
@@ -323,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:  # its own options; see coord/bench/run.py
-        bench(argv[1:])
+        bench(argv[1:], tick=run_tick)
         return
     args = build_parser().parse_args(argv)
     args.func(args)

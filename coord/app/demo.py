@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from coord.access import SYSTEM, Scope
@@ -106,8 +107,6 @@ MAIL_DOMAINS = {
 
 
 def _slug(text: str) -> str:
-    import unicodedata
-
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(c for c in ascii_text.lower() if c.isalnum() or c == "-").strip("-")
 

@@ -9,13 +9,15 @@ service itself.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import random
 import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from coord.actions import bench as actions_bench
+from coord.conventions import bench as conventions_bench
 
 YEARS = 10
 CONTACTS_PER_DEPARTMENT = 100
@@ -51,7 +53,7 @@ class Counts:
 
 
 # Domain modules with a `generate(connection, rng, scale, now) -> counts` function, run in this order.
-DOMAIN_GENERATORS = ("coord.conventions.bench", "coord.actions.bench")
+DOMAIN_GENERATORS = (conventions_bench.generate, actions_bench.generate)
 # Other domains register `fn(connection, rng, scale, now) -> dict[str, int]` here to add their rows.
 EXTRA_GENERATORS: list[Callable[[sqlite3.Connection, random.Random, float, dt.datetime], dict[str, int]]] = []
 
@@ -222,12 +224,8 @@ def generate_sqlite(
     counts.organisations, counts.contacts, counts.committees = len(org_rows), len(contact_rows), len(committee_rows)
     counts.meetings, counts.invitations, counts.agenda_items = len(meeting_rows), len(invitation_rows), len(agenda_rows)
     result = dict(vars(counts))
-    for module in DOMAIN_GENERATORS:
-        try:
-            domain = importlib.import_module(module)
-        except ModuleNotFoundError:
-            continue  # a domain this version does not have
-        result.update(domain.generate(db, rng, scale, now))
+    for generate_domain in DOMAIN_GENERATORS:
+        result.update(generate_domain(db, rng, scale, now))
     for generator in EXTRA_GENERATORS:
         result.update(generator(db, rng, scale, now))
     db.commit()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import importlib
 import os
 import socket
 import statistics
@@ -21,15 +20,25 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import aiosmtplib
+
+from coord.bench.net import free_port
+from coord.calendar.feeds import department_feed
+from coord.core.db import engine_for, transaction, use_engine
+from coord.core.settings import load_settings, use_settings
+from coord.mail import outbox
+from coord.mail.dispatcher import deliver_all_now, outgoing_mail
+from coord.mail.message import build_message
+from coord.mail.smtp import SmtpSettings
+from coord.mail.tables import OutboxMessage
+from coord.territory.tables import Department
+
 FAN_OUT_MAILS = 400
 REPEATS = 7
 
 
 def _bind(url: str) -> None:
     """Point the settings and every table at the benchmark database."""
-    from coord.core.db import engine_for, use_engine
-    from coord.core.settings import load_settings, use_settings
-
     settings = load_settings(env={**os.environ, "COORD_DATABASE_URL": url, "COORD_SCHEDULER_ENABLED": "false"})
     use_settings(settings)
     use_engine(engine_for(settings))
@@ -49,9 +58,6 @@ async def _median_ms(action: Callable[[], Awaitable[Any]], repeats: int = REPEAT
 
 
 async def _feed_ms(code: str) -> tuple[float, int]:
-    from coord.calendar.feeds import department_feed
-    from coord.territory.tables import Department
-
     row = await Department.select(Department.id).where(Department.code == code).first()
     document = await department_feed(row["id"])
     return await _median_ms(lambda: department_feed(row["id"])), document.count
@@ -66,21 +72,10 @@ def feed_build(url: str, code: str = "34") -> dict[str, Any]:
 # -- scheduler tick --------------------------------------------------------------------------
 
 
-def _tick_function() -> Callable[[dt.datetime], Awaitable[Any]] | None:
-    """The scheduler's whole reminder tick, when the scheduling package provides it."""
-    for module_name in ("coord.app.jobs", "coord.scheduling.reminders", "coord.worker.scheduler"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        tick = getattr(module, "run_tick", None)
-        if tick is not None:
-            return tick
-    return None
+Tick = Callable[[dt.datetime], Awaitable[Any]]
 
 
-def scheduler_tick(url: str) -> dict[str, Any]:
-    tick = _tick_function()
+def scheduler_tick(url: str, tick: Tick | None) -> dict[str, Any]:
     if tick is None:
         return {}
     _bind(url)
@@ -100,9 +95,6 @@ def scheduler_tick(url: str) -> dict[str, Any]:
 
 
 async def _queue_bench_mails(count: int) -> None:
-    from coord.core.db import transaction
-    from coord.mail import outbox
-
     body = "Madame, Monsieur,\n\n" + "Ordre du jour de la réunion annuelle de coordination.\n" * 40
     stamp = time.time_ns()
     async with transaction():
@@ -119,8 +111,6 @@ async def _queue_bench_mails(count: int) -> None:
 
 
 async def _rows(count: int) -> list[dict[str, Any]]:
-    from coord.mail.tables import OutboxMessage
-
     return await OutboxMessage.select().where(OutboxMessage.kind == "bench").order_by(OutboxMessage.id).limit(count)
 
 
@@ -128,9 +118,8 @@ async def _rows(count: int) -> list[dict[str, Any]]:
 def _smtp_server() -> Iterator[int]:
     """An aiosmtpd server discarding what it receives, in its own process like a real relay (in
     this process it would compete with the sender for the interpreter lock)."""
-    from coord.bench.run import _free_port
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
@@ -148,12 +137,6 @@ def _smtp_server() -> Iterator[int]:
 
 
 async def _fan_out(count: int) -> dict[str, Any]:
-    import aiosmtplib
-
-    from coord.mail.dispatcher import deliver_all_now, outgoing_mail
-    from coord.mail.message import build_message
-    from coord.mail.smtp import SmtpSettings
-
     await _queue_bench_mails(count)
     messages = [build_message(outgoing_mail(row)) for row in await _rows(count)]
     with _smtp_server() as port:
@@ -180,10 +163,10 @@ def mail_fan_out(url: str, count: int = FAN_OUT_MAILS) -> dict[str, Any]:
     return asyncio.run(_fan_out(count))
 
 
-def history_comparison(url_1y: str, url_10y: str) -> dict[str, Any]:
+def history_comparison(url_1y: str, url_10y: str, tick: Tick | None = None) -> dict[str, Any]:
     """Feed and tick times with one and ten years of history (flat is the target)."""
     figures: dict[str, Any] = {}
     for label, url in (("1y", url_1y), ("10y", url_10y)):
-        for key, value in {**feed_build(url), **scheduler_tick(url)}.items():
+        for key, value in {**feed_build(url), **scheduler_tick(url, tick)}.items():
             figures[f"{key}_{label}"] = value
     return figures

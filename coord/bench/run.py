@@ -9,6 +9,7 @@ server's peak memory. Results are printed as a table and written as JSON.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -19,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from coord.bench import measures
+from coord.bench.generate import generate_sqlite
+from coord.bench.measures import Tick
+from coord.bench.net import free_port
 from coord.core.settings import ROOT
 
 PAGES = [
@@ -57,14 +61,6 @@ def _coord(env: dict[str, str], *args: str) -> str:
     return result.stdout.strip()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _peak_rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -76,8 +72,6 @@ def _peak_rss_mb(pid: int) -> float | None:
 
 
 def prepare(directory: Path, scale: float, years: int = 10) -> tuple[str, dict[str, int]]:
-    from coord.bench.generate import generate_sqlite
-
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"bench-{scale:g}-{years}y.sqlite3"
     for suffix in ("", "-wal", "-shm"):
@@ -107,7 +101,7 @@ def serve_and_load(
     url: str, *, concurrency: int, seconds: float, workers: int = 1
 ) -> tuple[list[dict[str, Any]], float | None]:
     """Load the routes on `coord serve --workers N`; also the peak memory of its largest process."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "COORD_DATABASE_URL": url,
@@ -124,7 +118,7 @@ def serve_and_load(
         stderr=subprocess.DEVNULL,
     )
     try:
-        import httpx
+        import httpx  # a test dependency: only the benchmark's load generator needs it
 
         for _ in range(100):
             try:
@@ -165,21 +159,26 @@ def print_table(report: dict[str, Any]) -> None:
     for r in report["routes"]:
         ratio = f"{r['rps'] / ceiling:.0%}" if ceiling else ""
         print(f"{r['route']:42} {r['rps']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['errors']:>7} {ratio:>10}")
-    print(f"server: {report['server_workers']} process(es), {report['concurrency']} clients; "
-          f"peak memory of the largest process: {report['peak_rss_mb']} MB")
+    print(
+        f"server: {report['server_workers']} process(es), {report['concurrency']} clients; "
+        f"peak memory of the largest process: {report['peak_rss_mb']} MB"
+    )
     for key, value in report.get("extra", {}).items():
         print(f"{key}: {value}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    import argparse
-
+def main(argv: list[str] | None = None, *, tick: Tick | None = None) -> None:
+    """`tick` is the scheduler's whole reminder tick (the composition root's), timed when given."""
     parser = argparse.ArgumentParser(prog="coord bench")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = national scale (101 départements, 10 years)")
     parser.add_argument("--concurrency", type=int, default=4, help="clients in flight (default 4)")
     parser.add_argument("--seconds", type=float, default=4.0, help="seconds of load per route (default 4)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="web processes of the server under test (default: one per core)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="web processes of the server under test (default: one per core)",
+    )
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "latest.json"))
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -190,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     extra: dict[str, Any] = {"generation_seconds": generation}
     # In-process figures run after the server has stopped, so they do not compete with it.
     extra.update(measures.mail_fan_out(url))  # first: the ticks below queue mails of their own
-    extra.update(measures.history_comparison(url_1y, url))
+    extra.update(measures.history_comparison(url_1y, url, tick))
     for measurement in EXTRA_MEASUREMENTS:
         extra.update(measurement(url, args.scale))
     report = {

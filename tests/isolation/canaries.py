@@ -79,6 +79,7 @@ class Seeded:
     markers: set[str] = field(default_factory=set)  # every marker seeded (lower case)
     ids: dict[str, int] = field(default_factory=dict)  # named records, for the self-checks
     contact_feeds: dict[int, str] = field(default_factory=dict)  # contact id -> token of their feed
+    holders: dict[str, str] = field(default_factory=dict)  # token -> whose link it is (for the messages)
 
     def mark(self, name: str) -> str:
         value = f"CANARI{self.code}-{name}"
@@ -325,6 +326,7 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
     await actions.comment(scope, standalone["id"], {"comment": mark("action-commentaire")})
     await actions.transition(scope, standalone["id"], {"status": "en_cours", "comment": mark("action-transition")})
     action_link = await action_links.issue_link(scope, standalone["id"])
+    seeded.holders[action_link["url"].rsplit("/", 1)[1]] = f"action link of item #{standalone['id']}"
     seeded.groups["action"] = [{"action_id": standalone["id"]}, *({"action_id": i["id"]} for i in from_decisions)]
     seeded.links["action"] = [action_link["url"].rsplit("/r/action/", 1)[1]]
     seeded.ids.update(action=standalone["id"], police=contacts["police"]["id"])
@@ -415,9 +417,11 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
         feed_links["contact"].append(await feeds.create_feed_link(scope, "contact", contact["id"]))
         seeded.contact_feeds[contact["id"]] = feed_links["contact"][-1].url.rsplit("/", 1)[1].removesuffix(".ics")
     for kind, created in feed_links.items():
-        seeded.links[f"feed_{kind}"] = [
-            link.url.rsplit("/r/calendrier/", 1)[1].removesuffix(".ics") for link in created
-        ]
+        seeded.links[f"feed_{kind}"] = []
+        for link in created:
+            token = link.url.rsplit("/r/calendrier/", 1)[1].removesuffix(".ics")
+            seeded.links[f"feed_{kind}"].append(token)
+            seeded.holders[token] = f"feed of {kind} #{link.target_id}"
     seeded.groups["feed"] = [{"feed_id": link.id} for created in feed_links.values() for link in created]
 
     # Contacts last: the delegate was added by the answer above.
@@ -451,6 +455,7 @@ async def _from_outbox(world: dict[str, Seeded]) -> None:
             tokens = seeded.links.setdefault(kind, [])
             if token not in tokens:
                 tokens.append(token)
+                seeded.holders[token] = f"{kind} link mailed to {row['to_email']}"
 
 
 async def seed_world(now: dt.datetime | None = None) -> dict[str, Seeded]:
@@ -466,7 +471,23 @@ async def seed_world(now: dt.datetime | None = None) -> dict[str, Seeded]:
     for seeded in world.values():
         missing = [kind for kind in LINK_KINDS if not seeded.links.get(kind)]
         assert not missing, f"the seed of the {seeded.code} made no partner link of kind {missing}"
+    await _assert_every_table_seeded(world)
     return world
+
+
+async def _assert_every_table_seeded(world: dict[str, Seeded]) -> None:
+    """Each table a département owns holds rows of both: a new table fails here until seeded."""
+    from coord.access import is_department_owned
+    from coord.core.db import all_tables
+
+    empty = []
+    for table in all_tables():
+        if not is_department_owned(table):
+            continue
+        for seeded in world.values():
+            if not await table.exists().where(table.department == seeded.department_id):
+                empty.append(f"{table._meta.tablename} ({seeded.code})")
+    assert not empty, f"département-owned tables the canary seed leaves empty (seed them in {__name__}): {empty}"
 
 
 async def fingerprint() -> tuple[int, int]:
