@@ -106,7 +106,12 @@ async def _end_leftover_sessions(conn: Any) -> None:
 def _migrate(url: str) -> None:
     env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf"}
     result = subprocess.run(
-        [sys.executable, "-m", "coord.app.cli", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "coord.app.cli", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if result.returncode != 0:
         raise RuntimeError(f"migrations failed on {url}:\n{result.stdout}\n{result.stderr}")

@@ -12,6 +12,7 @@ from coord.access.roles import ROLE_LABELS, Permission, Role
 from coord.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from coord.accounts.tables import ApiToken, LoginAttempt, User
 from coord.audit import log as audit
+from coord.core import clock
 from coord.core.db import transaction
 from coord.core.errors import NotFound, ValidationFailed
 from coord.core.validation import Fields
@@ -23,10 +24,6 @@ TOKEN_USE_RESOLUTION = dt.timedelta(minutes=5)
 
 class LoginThrottled(Exception):
     """Too many failed attempts for this address or IP address."""
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 async def principal_for_user(user: dict[str, Any]) -> Principal:
@@ -122,7 +119,7 @@ async def create_user(
 
 
 async def _recent_failures(email: str, ip: str, window: dt.timedelta) -> tuple[int, int]:
-    since = _now() - window
+    since = clock.now() - window
     by_email = await LoginAttempt.count().where((LoginAttempt.email == email) & (LoginAttempt.at > since))
     by_ip = await LoginAttempt.count().where((LoginAttempt.ip == ip) & (LoginAttempt.at > since))
     return by_email, by_ip
@@ -143,9 +140,9 @@ async def authenticate(
     user = await User.select().where(User.email == email).first()
     ok = verify_password(user["password_hash"] if user else None, password or "")
     if not ok or not user or not user["active"]:
-        await LoginAttempt.insert(LoginAttempt(email=email, ip=ip[:64], at=_now()))
+        await LoginAttempt.insert(LoginAttempt(email=email, ip=ip[:64], at=clock.now()))
         return None
-    updates: dict[Any, Any] = {User.last_login_at: _now()}
+    updates: dict[Any, Any] = {User.last_login_at: clock.now()}
     if needs_rehash(user["password_hash"]):
         updates[User.password_hash] = hash_password(password)
     await User.update(updates).where(User.id == user["id"])
@@ -163,7 +160,7 @@ async def create_token(email: str, name: str = "", *, days: int | None = None) -
     if user is None:
         raise NotFound(f"Aucun compte pour {email}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = _now() + dt.timedelta(days=days) if days else None
+    expires = clock.now() + dt.timedelta(days=days) if days else None
     async with transaction():
         row = (
             await ApiToken.insert(
@@ -210,7 +207,7 @@ async def principal_for_token(token: str) -> Principal | None:
         .where(ApiToken.token_hash == _token_hash(token))
         .first()
     )
-    now = _now()
+    now = clock.now()
     if row is None or row["revoked_at"] is not None or not row["active"]:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now:
@@ -227,7 +224,7 @@ async def revoke_token(token_id: int, scope: Scope) -> None:
     if row is None or (row["user"] != scope.principal.user_id and not scope.principal.is_national):
         raise NotFound()
     async with transaction():
-        await ApiToken.update({ApiToken.revoked_at: _now()}).where(ApiToken.id == token_id)
+        await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(ApiToken.id == token_id)
         await audit.record(scope.principal, "revoke", "api_token", token_id, department_id=None)
 
 

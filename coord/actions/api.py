@@ -20,6 +20,7 @@ from coord.actions.schemas import (
     LinkOut,
     TransitionIn,
 )
+from coord.core import clock
 from coord.core.pagination import PageRequest, Paginated, paginated
 from coord.partners.schemas import to_dict
 
@@ -67,7 +68,7 @@ class ActionApi(Controller):
         "par défaut, le début du plan national en vigueur.",
     )
     async def national(self, access: Scope, since: str | None = None) -> dict[str, Any]:
-        year = board.read_since(since, await board.plan_periods(), service.local_today("Europe/Paris"))
+        year = board.read_since(since, await board.plan_periods(), clock.local_today("Europe/Paris"))
         return await board.national(access, year)
 
     @post("/", summary="Créer une action")

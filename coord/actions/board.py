@@ -11,9 +11,10 @@ from piccolo.query.functions.aggregate import Count
 
 from coord.access import Scope
 from coord.actions import transitions
-from coord.actions.service import ITEM_COLUMNS, item_out, local_today
+from coord.actions.service import ITEM_COLUMNS, item_out
 from coord.actions.tables import ActionItem
 from coord.core import readcache
+from coord.core.clock import local_today
 from coord.core.errors import ValidationFailed
 from coord.core.pagination import PageRequest
 from coord.core.validation import is_one_line, parse_id

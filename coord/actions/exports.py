@@ -13,6 +13,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from coord.core.spreadsheet import neutralise_formula
+
 HEADERS = [
     "N°",
     "Titre",
@@ -30,12 +32,6 @@ HEADERS = [
     "Créée le",
     "Faite le",
 ]
-# A formula-looking cell would run in the spreadsheet of whoever opens the export.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _day(value: dt.date | None) -> str:
@@ -46,18 +42,18 @@ def rows(items: list[dict[str, Any]]) -> list[list[Any]]:
     return [
         [
             item["id"],
-            _safe(item["title"]),
+            neutralise_formula(item["title"]),
             item["status_label"],
             _day(item["due_on"]),
             "oui" if item["overdue"] else "non",
-            _safe(item["owner_organisation_name"]),
-            _safe(item["owner_name"]),
-            _safe(item["committee_name"]),
-            _safe(item["meeting_title"]),
+            neutralise_formula(item["owner_organisation_name"]),
+            neutralise_formula(item["owner_name"]),
+            neutralise_formula(item["committee_name"]),
+            neutralise_formula(item["meeting_title"]),
             item["measure_label"],
             item["priority"],
             item["progress"],
-            _safe(", ".join(item["tags"])),
+            neutralise_formula(", ".join(item["tags"])),
             _day(item["created_on"]),
             _day(item["done_on"]),
         ]

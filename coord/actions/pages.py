@@ -13,6 +13,7 @@ from coord.access.roles import Permission
 from coord.actions import board, exports, partner, service, transitions
 from coord.actions.tables import ActionItem
 from coord.committees.tables import Committee
+from coord.core import clock
 from coord.core.errors import Conflict, Forbidden, ValidationFailed
 from coord.core.pagination import PageRequest
 from coord.meetings.tables import Decision, Meeting
@@ -339,7 +340,7 @@ class DecisionActionPages(Controller):
 @get("/actions")
 async def national_view(access: Scope, depuis: str | None = None) -> Template:
     periods = await board.plan_periods()
-    today = service.local_today("Europe/Paris")
+    today = clock.local_today("Europe/Paris")
     try:
         since = board.read_since(depuis, periods, today)
     except ValidationFailed:  # a forged period shows the default one rather than an error page
@@ -354,4 +355,4 @@ async def national_view(access: Scope, depuis: str | None = None) -> Template:
     )
 
 
-PAGE_ROUTES: list[Any] = [ActionPages, DecisionActionPages, national_view]
+ROUTES: list[Any] = [ActionPages, DecisionActionPages, national_view]

@@ -14,13 +14,14 @@ from coord.access import SYSTEM, Principal, Scope, link_principal, link_scope
 from coord.access.roles import Permission
 from coord.actions import service, transitions
 from coord.actions.tables import ActionItem
+from coord.core import clock
 from coord.core.db import transaction
 from coord.core.errors import Conflict, ValidationFailed
 from coord.core.settings import current_settings
 from coord.links import service as links
 from coord.mail import outbox
+from coord.mail import render as mails
 from coord.mail.tables import OutboxMessage
-from coord.meetings.notify import render
 from coord.web.forms import form_data, page
 
 LINK_PURPOSE = "action"
@@ -41,7 +42,7 @@ async def issue_link(scope: Scope, item_id: int, *, now: dt.datetime | None = No
     scope.require(Permission.TRACK_ACTIONS, row["department"])
     if not row["owner_contact"]:
         raise ValidationFailed({"owner_contact": "Désignez d'abord un contact responsable de l'action."})
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     async with transaction():
         token = await links.issue(
             LINK_PURPOSE,
@@ -86,13 +87,9 @@ async def _owners_without_digest(now: dt.datetime, due_condition: Any) -> list[i
         .distinct()
     )
     keys = {
-        row["owner_contact"]: _week_key(row["owner_contact"], service.local_today(row["timezone"], now))
-        for row in owners
+        row["owner_contact"]: _week_key(row["owner_contact"], clock.local_today(row["timezone"], now)) for row in owners
     }
-    sent: set[str] = set()
-    for chunk in _chunks(list(keys.values())):
-        rows = await OutboxMessage.select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.is_in(chunk))
-        sent.update(row["dedupe_key"] for row in rows)
+    sent = await outbox.already_queued_many(keys.values())
     return [contact for contact, key in keys.items() if key not in sent]
 
 
@@ -122,11 +119,11 @@ async def queue_owner_digests(now: dt.datetime) -> int:
         async with transaction() as txn:
             savepoint = await txn.savepoint()
             try:
-                queued += await _queue_digests_at_once(batch, now, render)
+                queued += await _queue_digests_at_once(batch, now)
                 await savepoint.release()
             except outbox.AlreadyQueued:  # another instance queued some meanwhile: one at a time
                 await savepoint.rollback_to()
-                queued += await _queue_digests_one_by_one(txn, batch, now, render)
+                queued += await _queue_digests_one_by_one(txn, batch, now)
     return queued
 
 
@@ -139,20 +136,20 @@ async def _issue_links(owners: Owners, now: dt.datetime) -> dict[int, str]:
     return await links.issue_many(LINK_PURPOSE, targets, valid_for=LINK_VALIDITY, now=now)
 
 
-async def _queue_digests_at_once(owners: Owners, now: dt.datetime, render: Any) -> int:
+async def _queue_digests_at_once(owners: Owners, now: dt.datetime) -> int:
     """The digests of `owners` in two inserts: every link, then every mail (all or none)."""
     tokens = await _issue_links(owners, now)
-    return await outbox.queue_all([_digest(contact, owned, tokens, now, render) for contact, owned in owners])
+    return await outbox.queue_all([_digest(contact, owned, tokens, now) for contact, owned in owners])
 
 
-async def _queue_digests_one_by_one(txn: Any, owners: Owners, now: dt.datetime, render: Any) -> int:
+async def _queue_digests_one_by_one(txn: Any, owners: Owners, now: dt.datetime) -> int:
     """The slow path after a clash: each digest in its own savepoint, skipping those already queued
     (their links are rolled back with them)."""
     queued = 0
     for contact, owned in owners:
         savepoint = await txn.savepoint()
         tokens = await _issue_links([(contact, owned)], now)
-        if await outbox.queue_message(_digest(contact, owned, tokens, now, render)):
+        if await outbox.queue_message(_digest(contact, owned, tokens, now)):
             await savepoint.release()
             queued += 1
         else:
@@ -160,11 +157,9 @@ async def _queue_digests_one_by_one(txn: Any, owners: Owners, now: dt.datetime, 
     return queued
 
 
-def _digest(
-    contact: int, owned: list[dict[str, Any]], tokens: dict[int, str], now: dt.datetime, render: Any
-) -> OutboxMessage:
+def _digest(contact: int, owned: list[dict[str, Any]], tokens: dict[int, str], now: dt.datetime) -> OutboxMessage:
     """The digest mail of one owner (their items share a département, hence a time zone)."""
-    today = service.local_today(owned[0]["timezone"], now)
+    today = clock.local_today(owned[0]["timezone"], now)
     items = [{**service.item_out(row, today), "url": link_url(tokens[row["id"]])} for row in owned]
     first = items[0]
     overdue = sum(1 for i in items if i["overdue"])
@@ -175,15 +170,15 @@ def _digest(
         "today": today,
         "validity_days": LINK_VALIDITY.days,
     }
+    mail = mails.render("action_digest", context)
     return outbox.message(
         dedupe_key=_week_key(contact, today),
         kind="action_digest",
         to_email=first["owner_email"],
         to_name=first["owner_name"],
-        subject=f"Vos actions de coordination TEH : {len(items)} à suivre"
-        + (f", dont {overdue} en retard" if overdue else ""),
-        text=render("mails/action_digest.txt", **context),
-        html=render("mails/action_digest.html", **context),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
         department_id=owned[0]["department"],
         entity="action_item",
         entity_id=first["id"],
@@ -255,4 +250,4 @@ async def action_update(token: str, request: Request) -> Template:
     return page("actions/partner.html", **await _view(fresh, done=True))
 
 
-PUBLIC_ROUTES: list[Any] = [action_page, action_update]
+ROUTES: list[Any] = [action_page, action_update]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from coord.access import Principal, Scope, belongs_to, department_of, resolve_department
 from coord.access.roles import Permission
@@ -14,6 +13,8 @@ from coord.actions import transitions
 from coord.actions.tables import ActionEvent, ActionItem
 from coord.audit import log as audit
 from coord.committees.tables import Committee
+from coord.core import clock
+from coord.core.clock import local_today
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
 from coord.core.validation import Fields, is_one_line, parse_id
@@ -41,10 +42,6 @@ ITEM_COLUMNS = (
     ActionItem.owner_contact.last_name.as_alias("owner_last_name"),
     ActionItem.owner_contact.email.as_alias("owner_email"),
 )
-
-
-def local_today(timezone: str | None, now: dt.datetime | None = None) -> dt.date:
-    return (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(timezone or "Europe/Paris")).date()
 
 
 def item_out(row: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
@@ -210,7 +207,7 @@ async def _locked(scope: Scope, item_id: int, version: Any = None) -> dict[str, 
 
 async def _write(actor: Principal, row: dict[str, Any], changes: dict[str, Any], *, event: dict[str, Any]) -> None:
     """Apply `changes` if the item is still at the version read (no lost update), with its event."""
-    changes = {**changes, "version": row["version"] + 1, "updated_at": dt.datetime.now(dt.UTC)}
+    changes = {**changes, "version": row["version"] + 1, "updated_at": clock.now()}
     async with transaction():
         updated = (
             await ActionItem.update({getattr(ActionItem, k): v for k, v in changes.items()})

@@ -20,7 +20,7 @@ from coord.app.jobs import periodic_jobs, run_tick
 from coord.app.reference import import_plan, load_all
 from coord.bench.run import main as bench
 from coord.calendar.lmtp import serve_forever
-from coord.conventions.reminders import remind
+from coord.conventions.tasks import remind
 from coord.core.db import current_engine, prepare_sqlite
 from coord.core.errors import NotFound, ValidationFailed
 from coord.core.settings import get_settings

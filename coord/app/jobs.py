@@ -14,11 +14,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from coord.actions.reminders import queue_owner_digests
-from coord.conventions.reminders import due_reminders
+from coord.actions.tasks import queue_owner_digests
+from coord.conventions.tasks import due_reminders
+from coord.core import clock
 from coord.core.db import current_engine
 from coord.privacy import retention
-from coord.scheduling import reminders
+from coord.scheduling import tasks as cycle_tasks
 from coord.scheduling.config import CycleConfig
 from coord.worker.locks import tick_lock
 from coord.worker.scheduler import PeriodicJob
@@ -65,7 +66,7 @@ async def run_tick(
 ) -> TickReport:
     """Run every reminder due at `now` (default: the current instant)."""
     current_engine()  # bind the tables when called standalone (benchmark, shell)
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError("run_tick needs an aware datetime")
     report = TickReport(now=now)
@@ -74,8 +75,8 @@ async def run_tick(
         if not acquired:
             report.skipped = True
             return report
-        plan = await reminders.plan(now, config)
-        counts = await reminders.queue_plan(plan)
+        plan = await cycle_tasks.plan(now, config)
+        counts = await cycle_tasks.queue_plan(plan)
         report.proposals = counts.pop("proposals", 0)
         report.queued = counts
         for name, work in DUE_WORK if due_work is None else due_work:

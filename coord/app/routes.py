@@ -11,23 +11,30 @@ from coord.accounts import pages as accounts_pages
 from coord.actions import api as actions_api
 from coord.actions import pages as actions_pages
 from coord.actions import partner as actions_links
-from coord.audit import routes as audit_routes
-from coord.calendar import routes as calendar_routes
+from coord.audit import api as audit_api
+from coord.audit import pages as audit_pages
+from coord.calendar import api as calendar_api
+from coord.calendar import pages as calendar_pages
+from coord.calendar import subscription as calendar_links
 from coord.committees import api as committees_api
 from coord.committees import pages as committees_pages
 from coord.conventions import api as conventions_api
 from coord.conventions import pages as conventions_pages
+from coord.conventions import signing as conventions_links
 from coord.mail import demo_pages as mail_pages
 from coord.meetings import answers as meetings_links
 from coord.meetings import api as meetings_api
 from coord.meetings import pages as meetings_pages
-from coord.overview import routes as overview_routes
+from coord.overview import api as overview_api
+from coord.overview import pages as overview_pages
 from coord.partners import api as partners_api
 from coord.partners import pages as partners_pages
 from coord.pilot_sites import api as pilot_sites_api
 from coord.pilot_sites import pages as pilot_sites_pages
-from coord.plans import routes as plans_routes
-from coord.privacy import routes as privacy_routes
+from coord.plans import api as plans_api
+from coord.plans import pages as plans_pages
+from coord.privacy import api as privacy_api
+from coord.privacy import pages as privacy_pages
 from coord.scheduling import api as cycle_api
 from coord.scheduling import pages as cycle_pages
 from coord.web import health, home
@@ -52,15 +59,15 @@ def with_department(handlers: list[Any]) -> list[Any]:
 
 def api_routes() -> list[Any]:
     return [
-        *overview_routes.API_ROUTES,
-        *plans_routes.API_ROUTES,
+        *overview_api.ROUTES,
+        *plans_api.ROUTES,
         *partners_api.ROUTES,
-        *privacy_routes.API_ROUTES,
+        *privacy_api.ROUTES,
         *committees_api.ROUTES,
         *pilot_sites_api.ROUTES,
         *meetings_api.ROUTES,
-        *calendar_routes.API_ROUTES,
-        *audit_routes.API_ROUTES,
+        *calendar_api.ROUTES,
+        *audit_api.ROUTES,
         *conventions_api.ROUTES,
         *actions_api.ROUTES,
         *cycle_api.ROUTES,
@@ -70,19 +77,19 @@ def api_routes() -> list[Any]:
 def page_routes() -> list[Any]:
     return [
         *home.ROUTES,
-        *overview_routes.PAGE_ROUTES,
-        *plans_routes.PAGE_ROUTES,
+        *overview_pages.ROUTES,
+        *plans_pages.ROUTES,
         *partners_pages.ROUTES,
-        *privacy_routes.PAGE_ROUTES,
+        *privacy_pages.ROUTES,
         *committees_pages.ROUTES,
         *pilot_sites_pages.ROUTES,
         *meetings_pages.ROUTES,
-        *calendar_routes.PAGE_ROUTES,
-        *audit_routes.PAGE_ROUTES,
+        *calendar_pages.ROUTES,
+        *audit_pages.ROUTES,
         *mail_pages.ROUTES,
-        *conventions_pages.PAGE_ROUTES,
-        *actions_pages.PAGE_ROUTES,
-        *cycle_pages.PAGE_ROUTES,
+        *conventions_pages.ROUTES,
+        *actions_pages.ROUTES,
+        *cycle_pages.ROUTES,
     ]
 
 
@@ -92,7 +99,7 @@ def system_routes() -> list[Any]:
         *accounts_pages.ROUTES,
         *health.ROUTES,
         *meetings_links.ROUTES,
-        *calendar_routes.PUBLIC_ROUTES,
-        *conventions_pages.PUBLIC_ROUTES,
-        *actions_links.PUBLIC_ROUTES,
+        *calendar_links.ROUTES,
+        *conventions_links.ROUTES,
+        *actions_links.ROUTES,
     ]

@@ -1,4 +1,5 @@
-"""The audit log: one row per change, written in the same transaction as the change."""
+"""The audit log: one row per change, written in the same transaction as the change, and read back
+(newest first) within a scope."""
 
 from __future__ import annotations
 
@@ -6,8 +7,22 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from coord.access import Principal
+from coord.access import Principal, Scope
 from coord.audit.tables import AuditEntry
+from coord.core.pagination import PageRequest
+
+COLUMNS = (
+    AuditEntry.id,
+    AuditEntry.at,
+    AuditEntry.actor,
+    AuditEntry.action,
+    AuditEntry.entity,
+    AuditEntry.entity_id,
+    AuditEntry.summary,
+    AuditEntry.before,
+    AuditEntry.after,
+    AuditEntry.department.code.as_alias("department"),
+)
 
 
 def _jsonable(value: Any) -> Any:
@@ -54,3 +69,30 @@ async def record(
             ip=ip[:64],
         )
     )
+
+
+async def entries(
+    access: Scope,
+    request_page: PageRequest,
+    *,
+    department: str | None = None,
+    entity: str | None = None,
+    entity_id: int | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    access = await access.within_code(department)
+    query = access.select(AuditEntry, *COLUMNS)
+    count = access.count(AuditEntry)
+    conditions = []
+    if entity:
+        conditions.append(AuditEntry.entity == entity)
+    if entity_id is not None:
+        conditions.append(AuditEntry.entity_id == entity_id)
+    for condition in conditions:
+        query, count = query.where(condition), count.where(condition)
+    rows = (
+        await query.output(load_json=True)
+        .order_by(AuditEntry.id, ascending=False)
+        .limit(request_page.per_page)
+        .offset(request_page.offset)
+    )
+    return rows, await count

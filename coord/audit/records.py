@@ -3,7 +3,6 @@ place, so every domain service gets them the same way."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from piccolo.table import Table
@@ -11,12 +10,9 @@ from piccolo.table import Table
 from coord.access import Scope
 from coord.access.roles import Permission
 from coord.audit import log as audit
+from coord.core import clock
 from coord.core.db import transaction
 from coord.core.errors import Conflict
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +57,7 @@ async def update(
     before = await scope.get(table, record_id)
     scope.require(permission, before.get("department"))
     if hasattr(table, "updated_at"):
-        changes = {**changes, "updated_at": _now()}
+        changes = {**changes, "updated_at": clock.now()}
     async with transaction():
         rows = (
             await table.update({getattr(table, k): v for k, v in changes.items()})

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from coord.actions import bench as actions_bench
 from coord.conventions import bench as conventions_bench
+from coord.core import clock
 
 YEARS = 10
 CONTACTS_PER_DEPARTMENT = 100
@@ -66,7 +67,7 @@ def generate_sqlite(
     path: Path, *, scale: float = 1.0, years: int = YEARS, seed: int = 7, now: dt.datetime | None = None
 ) -> dict[str, int]:
     """Fill `path` with `years` of history per département (the benchmark compares 1 and 10 years)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     rng = random.Random(seed)
     counts = Counts()
     db = sqlite3.connect(path)

@@ -24,6 +24,7 @@ import aiosmtplib
 
 from coord.bench.net import free_port
 from coord.calendar.feeds import department_feed
+from coord.core import clock
 from coord.core.db import engine_for, transaction, use_engine
 from coord.core.settings import load_settings, use_settings
 from coord.mail import outbox
@@ -79,7 +80,7 @@ def scheduler_tick(url: str, tick: Tick | None) -> dict[str, Any]:
     if tick is None:
         return {}
     _bind(url)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
 
     async def measure() -> tuple[float, float]:
         started = time.perf_counter()

@@ -35,6 +35,7 @@ from coord.access import Scope, is_valid_id, system_scope
 from coord.access.roles import Permission
 from coord.audit import log as audit
 from coord.committees.tables import Committee
+from coord.core import clock
 from coord.core.db import transaction
 from coord.core.errors import NotFound, ValidationFailed
 from coord.core.settings import current_settings
@@ -217,7 +218,7 @@ async def _department_row(department_id: int) -> dict[str, Any]:
 
 async def department_feed(department_id: int, *, now: dt.datetime | None = None) -> FeedDocument:
     department = await _department_row(department_id)
-    window = _window(now or dt.datetime.now(dt.UTC))
+    window = _window(now or clock.now())
     meetings = (
         await system_scope(department_id)
         .select(Meeting, *_meeting_columns())
@@ -237,7 +238,7 @@ async def committee_feed(committee_id: int, *, now: dt.datetime | None = None) -
     if committee is None:
         raise NotFound()
     department = await _department_row(committee["department"])
-    window = _window(now or dt.datetime.now(dt.UTC))
+    window = _window(now or clock.now())
     meetings = (
         await Meeting.select(*_meeting_columns())
         .where(
@@ -262,7 +263,7 @@ async def contact_feed(contact_id: int, *, now: dt.datetime | None = None) -> Fe
     if contact is None or not contact["active"]:  # deactivated or erased: the feed stops with the contact
         raise NotFound()
     department = await _department_row(contact["department"])
-    window = _window(now or dt.datetime.now(dt.UTC))
+    window = _window(now or clock.now())
     m = Invitation.meeting
     rows = (
         await Invitation.select(
@@ -424,7 +425,7 @@ async def revoke_feed_link(scope: Scope, link_id: int) -> None:
         raise NotFound()
     scope.require(Permission.MANAGE, row["department"])
     async with transaction():
-        await PartnerLink.update({PartnerLink.revoked_at: dt.datetime.now(dt.UTC)}).where(PartnerLink.id == link_id)
+        await PartnerLink.update({PartnerLink.revoked_at: clock.now()}).where(PartnerLink.id == link_id)
         await audit.record(
             scope.principal,
             "revoke",

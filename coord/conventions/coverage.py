@@ -14,6 +14,7 @@ from typing import Any
 from coord.access import Scope, same_department
 from coord.conventions import lifecycle, service
 from coord.conventions.tables import Convention
+from coord.core.spreadsheet import neutralise_formula
 from coord.pilot_sites.tables import PilotSite
 
 SCHEME_LABELS = {
@@ -133,7 +134,7 @@ def to_csv(sites: list[dict[str, Any]]) -> str:
                 [
                     *head,
                     c["id"],
-                    _safe(c["title"]),
+                    neutralise_formula(c["title"]),
                     c["model"],
                     c["status_label"],
                     c["amendment"],
@@ -144,8 +145,3 @@ def to_csv(sites: list[dict[str, Any]]) -> str:
                 ]
             )
     return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -17,8 +17,7 @@ from coord.conventions.models import ConventionModel
 from coord.core.settings import current_settings
 from coord.links import service as links
 from coord.mail import outbox
-from coord.mail.tables import OutboxMessage
-from coord.meetings.notify import render
+from coord.mail import render as mails
 
 LINK_PURPOSE = "signature"
 LINK_VALIDITY = dt.timedelta(days=180)
@@ -34,10 +33,6 @@ def expiry_key(convention_id: int, ends_on: dt.date, day: int, email: str) -> st
     return f"convention:{convention_id}:expiry-reminder:{ends_on.isoformat()}:{day}:{email}"
 
 
-async def _queued(key: str) -> bool:
-    return await OutboxMessage.exists().where(OutboxMessage.dedupe_key == key[:200])
-
-
 async def queue_signature_mail(
     convention: dict[str, Any],
     signatory: dict[str, Any],
@@ -48,7 +43,7 @@ async def queue_signature_mail(
 ) -> bool:
     """The request (reminder_day None) or a reminder, with a fresh signed link to sign online."""
     key = signature_key(convention["id"], signatory["id"], reminder_day)
-    if await _queued(key):
+    if await outbox.already_queued(key):
         return False
     token = await links.issue(
         LINK_PURPOSE,
@@ -67,15 +62,15 @@ async def queue_signature_mail(
         "reminder_day": reminder_day,
         "settings": settings,
     }
-    prefix = "Relance – " if reminder_day else ""
+    mail = mails.render("convention_signature", context)
     return await outbox.queue(
         dedupe_key=key,
         kind="convention_signature_reminder" if reminder_day else "convention_signature",
         to_email=signatory["email"],
         to_name=signatory["signer_name"] or signatory["contact_name"] or signatory["organisation_name"],
-        subject=f"{prefix}Signature de la convention « {convention['title']} »",
-        text=render("mails/convention_signature.txt", **context),
-        html=render("mails/convention_signature.html", **context),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
         department_id=convention["department"],
         entity="convention",
         entity_id=convention["id"],
@@ -107,6 +102,7 @@ async def queue_expiry_mail(convention: dict[str, Any], model: ConventionModel, 
         "url": f"{settings.base_url}/d/{convention['department_code']}/conventions/{convention['id']}",
         "settings": settings,
     }
+    mail = mails.render("convention_expiry", context)  # text only
     count = 0
     for email, name in await prefecture_recipients(convention["department"]):
         count += await outbox.queue(
@@ -114,8 +110,8 @@ async def queue_expiry_mail(convention: dict[str, Any], model: ConventionModel, 
             kind="convention_expiry",
             to_email=email,
             to_name=name,
-            subject=f"Échéance le {convention['ends_on']:%d/%m/%Y} : convention « {convention['title']} »",
-            text=render("mails/convention_expiry.txt", **context),
+            subject=mail.subject,
+            text=mail.text,
             department_id=convention["department"],
             entity="convention",
             entity_id=convention["id"],

@@ -1,5 +1,6 @@
 """Pages of conventions: a département's list and coverage, creation from a model, the detail with
-its signatories, the national coverage view, and the public page behind the signature link."""
+its signatories, the national coverage view (the public page behind the signature link is in
+`signing.py`)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
-from coord.access import DepartmentRow, Scope, department_of
+from coord.access import DepartmentRow, Scope
 from coord.conventions import coverage as coverage_service
 from coord.conventions import lifecycle, service
 from coord.conventions.roles import ROLES, role_label
-from coord.conventions.tables import Convention, ConventionSignatory
+from coord.core import clock
 from coord.core.errors import Conflict, ValidationFailed
 from coord.core.pagination import PageRequest
-from coord.links import service as links
 from coord.partners.kinds import KIND_LABELS
 from coord.web.forms import department_context, form_data, page, redirect
 
@@ -125,7 +125,7 @@ class ConventionPages(Controller):
             values=values or {},
             errors=errors or {},
             form=form,
-            today=service.local_today(service.utcnow(), department["timezone"]).isoformat(),
+            today=clock.local_today(department["timezone"]).isoformat(),
             ACTIVE=lifecycle.ACTIVE,
             SIGNING=lifecycle.SIGNING,
         )
@@ -309,67 +309,4 @@ class CoveragePages(Controller):
         )
 
 
-# -- the signature link (no account) ------------------------------------------------------------
-async def _signature_view(signatory_id: int) -> dict[str, Any]:
-    signatory = (
-        await ConventionSignatory.select(*service.SIGNATORY_COLUMNS)
-        .where(ConventionSignatory.id == signatory_id)
-        .first()
-    )
-    if signatory is None:
-        raise links.LinkInvalid("Cette demande de signature n'existe plus.")
-    convention = await Convention.select(*service.COLUMNS).where(Convention.id == signatory["convention"]).first()
-    if convention is None:
-        raise links.LinkInvalid("Cette convention n'existe plus.")
-    department = await department_of(convention)
-    model = service.models().get(convention["model_code"])
-    today = service.local_today(service.utcnow(), department["timezone"] if department else "Europe/Paris")
-    return {
-        "signatory": service.signatory_out(signatory),
-        "convention": convention,
-        "model": model,
-        "status_label": lifecycle.STATUSES.get(convention["status"], convention["status"]),
-        "superseded": signatory["amendment"] != convention["amendment"],
-        "today": today.isoformat(),
-    }
-
-
-def _invalid(exc: links.LinkInvalid) -> Template:
-    return page("error.html", status=exc.status_code, title="Lien non valide", detail=exc.message)
-
-
-@get("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
-async def signature_page(token: str) -> Template:
-    """Shows the convention and the form; never changes anything (mail scanners open links)."""
-    try:
-        link = await links.resolve(token, service.LINK_PURPOSE)
-        view = await _signature_view(link.target_id)
-    except links.LinkInvalid as exc:
-        return _invalid(exc)
-    return page("conventions/sign.html", **view, values={"signed_on": view["today"]}, errors={}, done=None)
-
-
-@post("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
-async def signature_confirm(token: str, request: Request) -> Template:
-    try:
-        link = await links.resolve(token, service.LINK_PURPOSE)
-        view = await _signature_view(link.target_id)
-    except links.LinkInvalid as exc:
-        return _invalid(exc)
-    data = await form_data(request)
-    actor = service.signer_principal(view["signatory"]["email"], view["convention"]["department"])
-    try:
-        await service.record_signature(actor, link.target_id, data.get("signed_on"))
-    except ValidationFailed as exc:
-        errors = exc.errors
-        if "role" in errors:
-            errors = {"signed_on": errors["role"], **{k: v for k, v in errors.items() if k != "role"}}
-        return page("conventions/sign.html", status=422, **view, values=data, errors=errors, done=None)
-    except Conflict as exc:
-        return page("conventions/sign.html", status=409, **view, values=data, errors={"form": exc.message}, done=None)
-    view = await _signature_view(link.target_id)
-    return page("conventions/sign.html", **view, values={}, errors={}, done=True)
-
-
-PAGE_ROUTES: list[Any] = [ConventionPages, CoveragePages]
-PUBLIC_ROUTES: list[Any] = [signature_page, signature_confirm]
+ROUTES: list[Any] = [ConventionPages, CoveragePages]

@@ -1,11 +1,18 @@
-"""Injectable clock: code that needs "now" receives a `Clock` so tests can freeze time."""
+"""The one clock: `now()` reads a process-wide `Clock` that tests may freeze with `use_clock`.
+
+Code that needs "now" calls `now()` (or takes an explicit `Clock`, passed to `now(clock)`);
+`local_today(timezone)` is the calendar date of that instant in a département's zone.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
-__all__ = ["Clock", "FrozenClock", "SystemClock"]
+__all__ = ["DEFAULT_TIMEZONE", "Clock", "FrozenClock", "SystemClock", "local_today", "now", "use_clock"]
+
+DEFAULT_TIMEZONE = "Europe/Paris"
 
 
 @runtime_checkable
@@ -60,3 +67,25 @@ class FrozenClock:
 
     def __repr__(self) -> str:
         return f"FrozenClock({self._now.isoformat()})"
+
+
+_clock: Clock = SystemClock()
+
+
+def use_clock(clock: Clock | None) -> Clock:
+    """Set the process-wide clock (None: the system clock); returns the previous one.
+
+    Tests freeze time with `use_clock(FrozenClock(...))` and restore it with `use_clock(None)`."""
+    global _clock
+    previous, _clock = _clock, clock or SystemClock()
+    return previous
+
+
+def now(clock: Clock | None = None) -> datetime:
+    """The current instant, aware and in UTC: from `clock` if given, else from the process-wide clock."""
+    return (clock or _clock).now().astimezone(UTC)
+
+
+def local_today(timezone: str | None, at: datetime | None = None) -> date:
+    """The date in `timezone` (Europe/Paris when empty) at the instant `at` (default: `now()`)."""
+    return (at or now()).astimezone(ZoneInfo(timezone or DEFAULT_TIMEZONE)).date()

@@ -42,9 +42,7 @@ class ReadCache:
         self.clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
 
-    async def get(
-        self, key: Hashable, compute: Callable[[], Awaitable[T]], *, also: tuple[type[Table], ...] = ()
-    ) -> T:
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]], *, also: tuple[type[Table], ...] = ()) -> T:
         """The cached value of `key`, or `compute()`'s, stored under the current change stamp. `also`
         names tables whose newest id joins the stamp (tables written without an audit entry)."""
         stamp = await change_stamp(also)

@@ -174,18 +174,14 @@ def _itip(
     return calendar.to_ical()
 
 
-def build_request(
-    event: CalendarEvent, attendees: Sequence[CalendarAttendee], now: datetime
-) -> bytes:
+def build_request(event: CalendarEvent, attendees: Sequence[CalendarAttendee], now: datetime) -> bytes:
     """METHOD:REQUEST for a convocation or any change (the caller bumps SEQUENCE)."""
     if event.status not in ("CONFIRMED", "TENTATIVE"):
         raise ValueError("a REQUEST must be CONFIRMED or TENTATIVE; use build_cancel")
     return _itip("REQUEST", event, attendees, now, status=event.status)
 
 
-def build_cancel(
-    event: CalendarEvent, attendees: Sequence[CalendarAttendee], now: datetime
-) -> bytes:
+def build_cancel(event: CalendarEvent, attendees: Sequence[CalendarAttendee], now: datetime) -> bytes:
     """METHOD:CANCEL for the whole meeting; `event.sequence` must already be bumped."""
     return _itip("CANCEL", event, attendees, now, status="CANCELLED")
 

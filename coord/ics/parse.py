@@ -143,10 +143,7 @@ def _parse_reply(text: str) -> ParsedReply:
     method = str(calendar.get("METHOD", "")).strip().upper()
     if method != "REPLY":
         shown = clean_text(method, multiline=False) or "absente"
-        raise ReplyError(
-            "Le calendrier n'est pas une réponse à une invitation"
-            f" (méthode {shown}, REPLY attendue)."
-        )
+        raise ReplyError(f"Le calendrier n'est pas une réponse à une invitation (méthode {shown}, REPLY attendue).")
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     if not events:
         raise ReplyError("La réponse ne contient aucun événement (VEVENT).")

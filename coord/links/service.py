@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from coord.core import clock
 from coord.core.errors import CoordError
 from coord.core.keys import link_key
 from coord.core.settings import current_settings
@@ -123,12 +124,17 @@ async def issue_many(
         raise ValueError("issue_many needs distinct targets")
     if not targets:
         return {}
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     expires_at = now + valid_for if valid_for else None
     rows = await PartnerLink.insert(
         *(
-            PartnerLink(purpose=purpose, target_id=t.target_id, department=t.department_id,
-                        contact_id=t.contact_id, expires_at=expires_at)
+            PartnerLink(
+                purpose=purpose,
+                target_id=t.target_id,
+                department=t.department_id,
+                contact_id=t.contact_id,
+                expires_at=expires_at,
+            )
             for t in targets
         )
     ).returning(PartnerLink.id, PartnerLink.target_id)
@@ -148,7 +154,7 @@ def read_token(token: str) -> tuple[int, str] | None:
 
 
 async def resolve(token: str, purpose: str, *, now: dt.datetime | None = None) -> ResolvedLink:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     verified = _verified(token)
     if verified is None:
         raise LinkInvalid("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.")
@@ -188,7 +194,7 @@ async def _holder_may_use(contact_id: int) -> bool:
 
 async def revoke(purpose: str, target_id: int, *, contact_id: int | None = None, now: dt.datetime | None = None) -> int:
     """Revoke every live link of `purpose` to `target_id` (optionally only one contact's). Returns how many."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     query = PartnerLink.update({PartnerLink.revoked_at: now}).where(
         (PartnerLink.purpose == purpose) & (PartnerLink.target_id == target_id) & PartnerLink.revoked_at.is_null()
     )

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from coord.core import clock
 from coord.core.settings import current_settings
 from coord.mail import outbox
 from coord.mail.message import OutgoingMail, build_message, one_line
@@ -72,7 +73,7 @@ async def deliver_due(
     lease: dt.timedelta = outbox.LEASE,
 ) -> DeliveryReport:
     """Send one batch of due messages over one SMTP connection."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     worker_id = worker_id or default_worker_id()
     report = DeliveryReport()
     rows = await outbox.claim_due(worker_id, now, limit, lease)

@@ -37,6 +37,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from coord.core import clock
+
 CALENDAR_METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH"})
 CALENDAR_FILENAME = "invite.ics"
 
@@ -152,7 +154,7 @@ def build_message(mail: OutgoingMail, *, now: datetime | None = None) -> EmailMe
     message_id = _message_id(mail.message_id, from_addr.domain)
     extra_headers = _extra_headers(mail.headers)
     calendar, method = _calendar(mail.calendar, mail.calendar_method)
-    date = now or datetime.now(UTC)
+    date = now or clock.now()
     if date.tzinfo is None:
         raise ValueError("now must be an aware datetime")
 

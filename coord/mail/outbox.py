@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
+from coord.core import clock
 from coord.core.db import current_engine, is_sqlite, transaction
 from coord.core.settings import current_settings
 from coord.mail.message import make_message_id, one_line
@@ -22,6 +24,8 @@ MAX_ATTEMPTS = 20
 MAX_BACKOFF = dt.timedelta(hours=1)
 LEASE = dt.timedelta(minutes=5)
 STATUSES = ("pending", "sending", "sent", "failed")
+DEDUPE_KEY_LENGTH = 200  # the column's length: longer keys are cut, so two keys alike up to here are one mail
+LOOKUP_CHUNK = 500  # keys per `IN (...)` when checking many keys at once
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -38,6 +42,31 @@ def _is_unique_violation(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover - asyncpg is a dependency
         return False
     return isinstance(exc, asyncpg.UniqueViolationError)
+
+
+def stored_key(key: str) -> str:
+    """`key` as stored: cut to the column's length."""
+    return key[:DEDUPE_KEY_LENGTH]
+
+
+async def already_queued(key: str) -> bool:
+    """Whether a mail with this dedupe key is already in the outbox (whatever its status)."""
+    return await OutboxMessage.exists().where(OutboxMessage.dedupe_key == stored_key(key))
+
+
+async def already_queued_many(keys: Iterable[str]) -> set[str]:
+    """Those of `keys` (as given, before any cut) already in the outbox: one query per `LOOKUP_CHUNK` keys."""
+    by_stored: dict[str, list[str]] = {}
+    for key in keys:
+        by_stored.setdefault(stored_key(key), []).append(key)
+    stored = list(by_stored)
+    found: set[str] = set()
+    for start in range(0, len(stored), LOOKUP_CHUNK):
+        chunk = stored[start : start + LOOKUP_CHUNK]
+        rows = await OutboxMessage.select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.is_in(chunk))
+        for row in rows:
+            found.update(by_stored[row["dedupe_key"]])
+    return found
 
 
 class AlreadyQueued(Exception):
@@ -64,7 +93,7 @@ def message(
     resend after a crash is recognised by clients as the same message."""
     return OutboxMessage(
         department=department_id,
-        dedupe_key=dedupe_key[:200],
+        dedupe_key=stored_key(dedupe_key),
         kind=kind[:40],
         entity=entity[:40],
         entity_id=entity_id,
@@ -78,7 +107,7 @@ def message(
         message_id=make_message_id(current_settings().mail_domain),
         status="pending",
         attempts=0,
-        next_attempt_at=not_before or dt.datetime.now(dt.UTC),
+        next_attempt_at=not_before or clock.now(),
     )
 
 
@@ -106,7 +135,7 @@ async def queue(**fields: Any) -> bool:
 
 async def queue_message(row: OutboxMessage) -> bool:
     """`queue` for a row built with `message`."""
-    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == row.dedupe_key):
+    if await already_queued(row.dedupe_key):
         return False
     # A concurrent transaction may insert the same key between the check and the insert.
     try:
@@ -181,7 +210,7 @@ async def mark_sent(message_id: int, worker_id: str, now: dt.datetime | None = N
         await OutboxMessage.update(
             {
                 OutboxMessage.status: "sent",
-                OutboxMessage.sent_at: now or dt.datetime.now(dt.UTC),
+                OutboxMessage.sent_at: now or clock.now(),
                 OutboxMessage.claimed_until: None,
                 OutboxMessage.last_error: "",
             }
@@ -203,7 +232,7 @@ async def mark_retry(
     """After a temporary failure: try again after the back-off, or give up after MAX_ATTEMPTS.
 
     `attempts` counts this failed try. Returns the new status ("pending" or "failed")."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
     await OutboxMessage.update(
         {

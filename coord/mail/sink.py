@@ -21,13 +21,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from coord.core import clock
 
 DEFAULT_MAX_MESSAGES = 500
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
@@ -181,7 +183,7 @@ class SmtpSink:
                 rcpt_tos=rcpt_tos,
                 raw=raw,
                 peer=peer,
-                received_at=datetime.now(UTC),
+                received_at=clock.now(),
             )
             self._mails.append(CapturedMail(envelope=envelope, message=message))
             self._received += 1

@@ -17,9 +17,17 @@ from coord.plans.tables import Measure
 DIRECTIONS = {"up": "vers le haut", "down": "vers le bas"}
 
 ITEM_COLUMNS = (
-    AgendaItem.id, AgendaItem.meeting, AgendaItem.position, AgendaItem.title, AgendaItem.presenter,
-    AgendaItem.duration_minutes, AgendaItem.measure, AgendaItem.notes, AgendaItem.department,
-    AgendaItem.measure.number.as_alias("measure_number"), AgendaItem.measure.title.as_alias("measure_title"),
+    AgendaItem.id,
+    AgendaItem.meeting,
+    AgendaItem.position,
+    AgendaItem.title,
+    AgendaItem.presenter,
+    AgendaItem.duration_minutes,
+    AgendaItem.measure,
+    AgendaItem.notes,
+    AgendaItem.department,
+    AgendaItem.measure.number.as_alias("measure_number"),
+    AgendaItem.measure.title.as_alias("measure_title"),
     AgendaItem.measure.plan.code.as_alias("measure_plan"),
 )
 
@@ -29,16 +37,26 @@ def item_out(row: Mapping[str, Any]) -> dict[str, Any]:
     if row.get("measure"):
         measure_label = f"Plan {row['measure_plan']} – mesure {row['measure_number']} : {row['measure_title']}"
     return {
-        "id": row["id"], "meeting": row["meeting"], "position": row["position"], "title": row["title"],
-        "presenter": row["presenter"], "duration_minutes": row["duration_minutes"], "measure": row["measure"],
-        "measure_label": measure_label, "notes": row["notes"],
+        "id": row["id"],
+        "meeting": row["meeting"],
+        "position": row["position"],
+        "title": row["title"],
+        "presenter": row["presenter"],
+        "duration_minutes": row["duration_minutes"],
+        "measure": row["measure"],
+        "measure_label": measure_label,
+        "notes": row["notes"],
     }
 
 
 async def list_items(scope: Scope, meeting_id: int) -> list[dict[str, Any]]:
     await service.load(scope, meeting_id)
-    rows = await scope.select(AgendaItem, *ITEM_COLUMNS).where(AgendaItem.meeting == meeting_id) \
-        .order_by(AgendaItem.position).order_by(AgendaItem.id)
+    rows = (
+        await scope.select(AgendaItem, *ITEM_COLUMNS)
+        .where(AgendaItem.meeting == meeting_id)
+        .order_by(AgendaItem.position)
+        .order_by(AgendaItem.id)
+    )
     return [item_out(r) for r in rows]
 
 
@@ -46,8 +64,11 @@ def summary(items: list[Mapping[str, Any]], meeting: Mapping[str, Any]) -> dict[
     """Planned agenda length against the meeting's: `overrun` is shown as a warning, not refused."""
     agenda_minutes = sum(int(i["duration_minutes"] or 0) for i in items)
     meeting_minutes = int((meeting["ends_at"] - meeting["starts_at"]).total_seconds() // 60)
-    return {"agenda_minutes": agenda_minutes, "meeting_minutes": meeting_minutes,
-            "overrun": agenda_minutes > meeting_minutes}
+    return {
+        "agenda_minutes": agenda_minutes,
+        "meeting_minutes": meeting_minutes,
+        "overrun": agenda_minutes > meeting_minutes,
+    }
 
 
 async def agenda(scope: Scope, meeting_id: int) -> dict[str, Any]:
@@ -91,14 +112,27 @@ async def add_item(scope: Scope, meeting_id: int, data: Mapping[str, Any]) -> di
     meeting = await _editable(scope, meeting_id)
     values = await _fields(data, partial=False)
     async with transaction():
-        last = await AgendaItem.select(AgendaItem.position).where(AgendaItem.meeting == meeting_id) \
-            .order_by(AgendaItem.position, ascending=False).first()
+        last = (
+            await AgendaItem.select(AgendaItem.position)
+            .where(AgendaItem.meeting == meeting_id)
+            .order_by(AgendaItem.position, ascending=False)
+            .first()
+        )
         position = (last["position"] if last else 0) + 1
-        row = (await AgendaItem.insert(AgendaItem(department=meeting["department"], meeting=meeting_id,
-                                                  position=position, **values)).returning(AgendaItem.id))[0]
-        await audit.record(scope.principal, "create", "agenda_item", row["id"], department_id=meeting["department"],
-                           summary=f"Point « {values['title']} » à l'ordre du jour de « {meeting['title']} »",
-                           after=values)
+        row = (
+            await AgendaItem.insert(
+                AgendaItem(department=meeting["department"], meeting=meeting_id, position=position, **values)
+            ).returning(AgendaItem.id)
+        )[0]
+        await audit.record(
+            scope.principal,
+            "create",
+            "agenda_item",
+            row["id"],
+            department_id=meeting["department"],
+            summary=f"Point « {values['title']} » à l'ordre du jour de « {meeting['title']} »",
+            after=values,
+        )
     return await get_item(scope, meeting_id, row["id"])
 
 
@@ -114,10 +148,19 @@ async def update_item(scope: Scope, meeting_id: int, item_id: int, data: Mapping
     if values:
         async with transaction():
             await AgendaItem.update({getattr(AgendaItem, k): v for k, v in values.items()}).where(
-                AgendaItem.id == item_id)
+                AgendaItem.id == item_id
+            )
             old, new = audit.changed_fields({k: item.get(k) for k in values}, values)
-            await audit.record(scope.principal, "update", "agenda_item", item_id, department_id=meeting["department"],
-                               summary=f"Point « {item['title']} » de « {meeting['title']} »", before=old, after=new)
+            await audit.record(
+                scope.principal,
+                "update",
+                "agenda_item",
+                item_id,
+                department_id=meeting["department"],
+                summary=f"Point « {item['title']} » de « {meeting['title']} »",
+                before=old,
+                after=new,
+            )
     return await get_item(scope, meeting_id, item_id)
 
 
@@ -127,8 +170,12 @@ async def _renumber(meeting_id: int, ordered_ids: list[int]) -> None:
 
 
 async def _ordered_ids(meeting_id: int) -> list[int]:
-    rows = await AgendaItem.select(AgendaItem.id).where(AgendaItem.meeting == meeting_id) \
-        .order_by(AgendaItem.position).order_by(AgendaItem.id)
+    rows = (
+        await AgendaItem.select(AgendaItem.id)
+        .where(AgendaItem.meeting == meeting_id)
+        .order_by(AgendaItem.position)
+        .order_by(AgendaItem.id)
+    )
     return [r["id"] for r in rows]
 
 
@@ -138,9 +185,15 @@ async def delete_item(scope: Scope, meeting_id: int, item_id: int) -> None:
     async with transaction():
         await AgendaItem.delete().where(AgendaItem.id == item_id)
         await _renumber(meeting_id, await _ordered_ids(meeting_id))
-        await audit.record(scope.principal, "delete", "agenda_item", item_id, department_id=meeting["department"],
-                           summary=f"Point « {item['title']} » retiré de « {meeting['title']} »",
-                           before={"title": item["title"], "position": item["position"]})
+        await audit.record(
+            scope.principal,
+            "delete",
+            "agenda_item",
+            item_id,
+            department_id=meeting["department"],
+            summary=f"Point « {item['title']} » retiré de « {meeting['title']} »",
+            before={"title": item["title"], "position": item["position"]},
+        )
 
 
 async def move_item(scope: Scope, meeting_id: int, item_id: int, direction: Any) -> list[dict[str, Any]]:
@@ -156,13 +209,22 @@ async def move_item(scope: Scope, meeting_id: int, item_id: int, direction: Any)
         if 0 <= other < len(ids):
             ids[index], ids[other] = ids[other], ids[index]
             await _renumber(meeting_id, ids)
-            await audit.record(scope.principal, "move", "agenda_item", item_id, department_id=meeting["department"],
-                               summary=f"Point déplacé {DIRECTIONS[direction]} dans « {meeting['title']} »",
-                               after={"order": ids})
+            await audit.record(
+                scope.principal,
+                "move",
+                "agenda_item",
+                item_id,
+                department_id=meeting["department"],
+                summary=f"Point déplacé {DIRECTIONS[direction]} dans « {meeting['title']} »",
+                after={"order": ids},
+            )
     return await list_items(scope, meeting_id)
 
 
 async def measure_choices() -> dict[str, str]:
-    rows = await Measure.select(Measure.id, Measure.number, Measure.title, Measure.plan.code.as_alias("plan")) \
-        .order_by(Measure.plan.code).order_by(Measure.number)
+    rows = (
+        await Measure.select(Measure.id, Measure.number, Measure.title, Measure.plan.code.as_alias("plan"))
+        .order_by(Measure.plan.code)
+        .order_by(Measure.number)
+    )
     return {str(r["id"]): f"{r['plan']} – mesure {r['number']} : {r['title'][:90]}" for r in rows}

@@ -26,16 +26,35 @@ DEFAULT_AGENDA: tuple[tuple[str, int], ...] = (
 async def insert_default_agenda(meeting: Mapping[str, Any]) -> None:
     """Inside the creating transaction."""
     for position, (title, minutes) in enumerate(DEFAULT_AGENDA, start=1):
-        await AgendaItem.insert(AgendaItem(department=meeting["department"], meeting=meeting["id"], position=position,
-                                           title=title, duration_minutes=minutes))
+        await AgendaItem.insert(
+            AgendaItem(
+                department=meeting["department"],
+                meeting=meeting["id"],
+                position=position,
+                title=title,
+                duration_minutes=minutes,
+            )
+        )
 
 
 async def copy_agenda(source_meeting_id: int, target: Mapping[str, Any]) -> None:
     """Inside a transaction: the same items, in the same order, for another meeting."""
-    rows = await AgendaItem.select().where(AgendaItem.meeting == source_meeting_id) \
-        .order_by(AgendaItem.position).order_by(AgendaItem.id)
+    rows = (
+        await AgendaItem.select()
+        .where(AgendaItem.meeting == source_meeting_id)
+        .order_by(AgendaItem.position)
+        .order_by(AgendaItem.id)
+    )
     for position, row in enumerate(rows, start=1):
-        await AgendaItem.insert(AgendaItem(
-            department=target["department"], meeting=target["id"], position=position, title=row["title"],
-            presenter=row["presenter"], duration_minutes=row["duration_minutes"], measure=row["measure"],
-            notes=row["notes"]))
+        await AgendaItem.insert(
+            AgendaItem(
+                department=target["department"],
+                meeting=target["id"],
+                position=position,
+                title=row["title"],
+                presenter=row["presenter"],
+                duration_minutes=row["duration_minutes"],
+                measure=row["measure"],
+                notes=row["notes"],
+            )
+        )

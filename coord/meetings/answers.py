@@ -13,6 +13,7 @@ from litestar.response import Template
 from coord.access import Principal, department_of, link_principal
 from coord.audit import log as audit
 from coord.committees.tables import Committee
+from coord.core import clock
 from coord.core.db import transaction
 from coord.core.errors import ValidationFailed
 from coord.core.validation import CONTROL_RE, Fields
@@ -108,7 +109,7 @@ async def record_answer(
         delegate_id = None
         if answer == "delegated":
             delegate_id = await _delegate(invitation, delegate_email or "", delegate_name or "")
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         # A link answers the version of the meeting shown on its page, the current one.
         answered_sequence = invitation["meeting_sequence"] if sequence is None else sequence
         await Invitation.update(
@@ -262,7 +263,7 @@ async def answer_page(token: str, reponse: str | None = None) -> Template:
     except links.LinkInvalid as exc:
         return _invalid(exc)
     selected = reponse if reponse in ANSWERS else view["current_answer"]
-    return _page("answers/invitation.html", **view, selected=selected, values={}, errors={}, done=None)
+    return _page("meetings/answer.html", **view, selected=selected, values={}, errors={}, done=None)
 
 
 @post("/r/invitation/{token:str}", opt={"exclude_from_auth": True, "exclude_from_csrf": True}, include_in_schema=False)
@@ -292,7 +293,7 @@ async def answer(token: str, request: Request) -> Template:
         errors = {("delegate_" + k if k in {"email", "name"} else k): v for k, v in exc.errors.items()}
         values = {k: v for k, v in data.items() if isinstance(v, str)}
         return _page(
-            "answers/invitation.html",
+            "meetings/answer.html",
             status=422,
             **view,
             selected=values.get("answer"),
@@ -302,7 +303,7 @@ async def answer(token: str, request: Request) -> Template:
         )
     view = await _meeting_view(link)
     return _page(
-        "answers/invitation.html",
+        "meetings/answer.html",
         **view,
         selected=view["current_answer"],
         values={},

@@ -73,14 +73,28 @@ class MeetingApi(Controller):
     tags = ["Réunions"]
 
     @get("/", summary="Réunions (paginées ; filtres département, instance, statut, période)")
-    async def list(self, access: Scope, department: str | None = None, committee: IdQuery = None,
-                   status: str | None = None, start_from: FromParam = None, start_to: ToParam = None,
-                   page: Page = None, per_page: PerPage = None) -> Paginated:
+    async def list(
+        self,
+        access: Scope,
+        department: str | None = None,
+        committee: IdQuery = None,
+        status: str | None = None,
+        start_from: FromParam = None,
+        start_to: ToParam = None,
+        page: Page = None,
+        per_page: PerPage = None,
+    ) -> Paginated:
         request = PageRequest.parse(page, per_page)
         tz = (await access.department(department))["timezone"] if department else "Europe/Paris"
         items, total = await service.list_meetings(
-            access, request, department=department, committee=committee, status=status,
-            start_from=_bound("from", start_from, tz), start_to=_bound("to", start_to, tz))
+            access,
+            request,
+            department=department,
+            committee=committee,
+            status=status,
+            start_from=_bound("from", start_from, tz),
+            start_to=_bound("to", start_to, tz),
+        )
         return paginated([schemas.meeting(i) for i in items], total, request)
 
     @post("/", summary="Créer une réunion (ordre du jour type, membres de l'instance invités)")
@@ -153,8 +167,11 @@ class InvitationApi(Controller):
     @get("/", summary="Invités, décompte des réponses et quorum")
     async def list(self, access: Scope, meeting_id: int) -> InvitationsOut:
         state = await attendance.attendance(access, meeting_id)
-        return InvitationsOut(items=[schemas.invitation(i) for i in state["invitations"]],
-                              counts=invitees.answer_counts(state["invitations"]), quorum=QuorumOut(**state["quorum"]))
+        return InvitationsOut(
+            items=[schemas.invitation(i) for i in state["invitations"]],
+            counts=invitees.answer_counts(state["invitations"]),
+            quorum=QuorumOut(**state["quorum"]),
+        )
 
     @post("/", summary="Inviter un contact ({contact, role}) ou tous les membres ({all_members: true})")
     async def add(self, access: Scope, meeting_id: int, data: InvitationIn) -> list[InvitationOut]:

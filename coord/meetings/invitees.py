@@ -8,6 +8,7 @@ from typing import Any
 from coord.access import Scope, same_department
 from coord.audit import log as audit
 from coord.committees.tables import Committee
+from coord.core import clock
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound
 from coord.core.validation import Fields
@@ -38,11 +39,22 @@ ATTENDANCE: dict[str, str] = {
 }
 
 INVITATION_COLUMNS = (
-    Invitation.id, Invitation.meeting, Invitation.department, Invitation.contact, Invitation.role, Invitation.answer,
-    Invitation.answered_at, Invitation.comment, Invitation.attendance, Invitation.represented_by,
-    Invitation.removed_at, Invitation.delegate,
-    Invitation.contact.first_name.as_alias("first_name"), Invitation.contact.last_name.as_alias("last_name"),
-    Invitation.contact.email.as_alias("email"), Invitation.contact.function.as_alias("function"),
+    Invitation.id,
+    Invitation.meeting,
+    Invitation.department,
+    Invitation.contact,
+    Invitation.role,
+    Invitation.answer,
+    Invitation.answered_at,
+    Invitation.comment,
+    Invitation.attendance,
+    Invitation.represented_by,
+    Invitation.removed_at,
+    Invitation.delegate,
+    Invitation.contact.first_name.as_alias("first_name"),
+    Invitation.contact.last_name.as_alias("last_name"),
+    Invitation.contact.email.as_alias("email"),
+    Invitation.contact.function.as_alias("function"),
     Invitation.contact.organisation.name.as_alias("organisation_name"),
     Invitation.delegate.first_name.as_alias("delegate_first_name"),
     Invitation.delegate.last_name.as_alias("delegate_last_name"),
@@ -52,15 +64,26 @@ INVITATION_COLUMNS = (
 def invitation_out(row: Mapping[str, Any], voting: set[int] | None = None) -> dict[str, Any]:
     delegate = " ".join(p for p in (row.get("delegate_first_name"), row.get("delegate_last_name")) if p)
     return {
-        "id": row["id"], "meeting": row["meeting"], "contact": row["contact"],
-        "name": f"{row['first_name']} {row['last_name']}", "first_name": row["first_name"],
-        "last_name": row["last_name"], "email": row["email"], "function": row["function"],
+        "id": row["id"],
+        "meeting": row["meeting"],
+        "contact": row["contact"],
+        "name": f"{row['first_name']} {row['last_name']}",
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "email": row["email"],
+        "function": row["function"],
         "organisation_name": row["organisation_name"],
-        "role": row["role"], "role_label": ROLES.get(row["role"], row["role"]),
-        "answer": row["answer"], "answer_label": ANSWERS.get(row["answer"], row["answer"]),
-        "answered_at": row["answered_at"], "comment": row["comment"], "delegate_name": delegate,
-        "attendance": row["attendance"], "attendance_label": ATTENDANCE.get(row["attendance"], row["attendance"]),
-        "represented_by": row["represented_by"], "removed_at": row["removed_at"],
+        "role": row["role"],
+        "role_label": ROLES.get(row["role"], row["role"]),
+        "answer": row["answer"],
+        "answer_label": ANSWERS.get(row["answer"], row["answer"]),
+        "answered_at": row["answered_at"],
+        "comment": row["comment"],
+        "delegate_name": delegate,
+        "attendance": row["attendance"],
+        "attendance_label": ATTENDANCE.get(row["attendance"], row["attendance"]),
+        "represented_by": row["represented_by"],
+        "removed_at": row["removed_at"],
         "voting": row["contact"] in voting if voting is not None else False,
     }
 
@@ -74,7 +97,7 @@ async def list_invitations(scope: Scope, meeting_id: int, *, include_removed: bo
     voting = await service.voting_contacts(meeting["committee"])
     order = list(ROLES)
     out = [invitation_out(r, voting) for r in rows]
-    return sorted(out, key=lambda i: (order.index(i["role"]) if i["role"] in order else 9))
+    return sorted(out, key=lambda i: order.index(i["role"]) if i["role"] in order else 9)
 
 
 def answer_counts(invitations: list[Mapping[str, Any]]) -> dict[str, int]:
@@ -97,8 +120,10 @@ async def _open_meeting(scope: Scope, meeting_id: int) -> dict[str, Any]:
     meeting = await service.load(scope, meeting_id)
     service.require_manage(scope, meeting)
     if meeting["status"] not in service.EDITABLE_STATUSES:
-        raise Conflict(f"La liste des invités d'une réunion {service.STATUSES[meeting['status']].lower()} "
-                       "ne peut plus être modifiée.")
+        raise Conflict(
+            f"La liste des invités d'une réunion {service.STATUSES[meeting['status']].lower()} "
+            "ne peut plus être modifiée."
+        )
     return meeting
 
 
@@ -129,24 +154,40 @@ async def add_invitations(scope: Scope, meeting_id: int, data: Mapping[str, Any]
             contact = None
         elif not contact["active"]:
             fields.error("contact", "Ce contact est désactivé.")
-        elif await Invitation.exists().where((Invitation.meeting == meeting_id) & (Invitation.contact == contact_id)
-                                             & Invitation.removed_at.is_null()):
+        elif await Invitation.exists().where(
+            (Invitation.meeting == meeting_id) & (Invitation.contact == contact_id) & Invitation.removed_at.is_null()
+        ):
             fields.error("contact", f"{contact['first_name']} {contact['last_name']} est déjà invité(e).")
     fields.check()
     assert contact is not None
     async with transaction():
         # A contact removed earlier and invited again gets their invitation back.
-        previous = await Invitation.select(Invitation.id).where(
-            (Invitation.meeting == meeting_id) & (Invitation.contact == contact_id)).first()
+        previous = (
+            await Invitation.select(Invitation.id)
+            .where((Invitation.meeting == meeting_id) & (Invitation.contact == contact_id))
+            .first()
+        )
         if previous:
-            await Invitation.update({Invitation.removed_at: None, Invitation.role: role,
-                                     Invitation.answer: "needs_action", Invitation.answered_at: None}).where(
-                Invitation.id == previous["id"])
+            await Invitation.update(
+                {
+                    Invitation.removed_at: None,
+                    Invitation.role: role,
+                    Invitation.answer: "needs_action",
+                    Invitation.answered_at: None,
+                }
+            ).where(Invitation.id == previous["id"])
             invitation_id = previous["id"]
         else:
-            invitation_id = (await Invitation.insert(Invitation(
-                department=meeting["department"], meeting=meeting_id, contact=contact_id, role=role,
-            )).returning(Invitation.id))[0]["id"]
+            invitation_id = (
+                await Invitation.insert(
+                    Invitation(
+                        department=meeting["department"],
+                        meeting=meeting_id,
+                        contact=contact_id,
+                        role=role,
+                    )
+                ).returning(Invitation.id)
+            )[0]["id"]
         await _after_invite(scope, meeting, [invitation_id], f"{contact['first_name']} {contact['last_name']}")
     return [await get_invitation(scope, meeting_id, invitation_id)]
 
@@ -154,8 +195,15 @@ async def add_invitations(scope: Scope, meeting_id: int, data: Mapping[str, Any]
 async def _after_invite(scope: Scope, meeting: Mapping[str, Any], invitation_ids: list[int], who: str) -> None:
     if not invitation_ids:
         return
-    await audit.record(scope.principal, "invite", "meeting", meeting["id"], department_id=meeting["department"],
-                       summary=f"Invitation de {who} à « {meeting['title']} »", after={"invitations": invitation_ids})
+    await audit.record(
+        scope.principal,
+        "invite",
+        "meeting",
+        meeting["id"],
+        department_id=meeting["department"],
+        summary=f"Invitation de {who} à « {meeting['title']} »",
+        after={"invitations": invitation_ids},
+    )
     if meeting["status"] == "convened":
         await notify.queue_convocation(meeting["id"], invitation_ids)
 
@@ -172,9 +220,16 @@ async def update_role(scope: Scope, meeting_id: int, invitation_id: int, role: A
         return
     async with transaction():
         await Invitation.update({Invitation.role: role}).where(Invitation.id == invitation_id)
-        await audit.record(scope.principal, "update", "invitation", invitation_id, department_id=meeting["department"],
-                           summary=f"Rôle de {invitation['name']} pour « {meeting['title']} »",
-                           before={"role": invitation["role"]}, after={"role": role})
+        await audit.record(
+            scope.principal,
+            "update",
+            "invitation",
+            invitation_id,
+            department_id=meeting["department"],
+            summary=f"Rôle de {invitation['name']} pour « {meeting['title']} »",
+            before={"role": invitation["role"]},
+            after={"role": role},
+        )
         if meeting["status"] == "convened":
             await notify.queue_convocation(meeting_id, [invitation_id])
 
@@ -187,14 +242,20 @@ async def remove_invitation(scope: Scope, meeting_id: int, invitation_id: int) -
         raise NotFound("Cette invitation a déjà été retirée.")
     async with transaction():
         if meeting["status"] == "convened":
-            await Invitation.update({Invitation.removed_at: service.now()}).where(Invitation.id == invitation_id)
+            await Invitation.update({Invitation.removed_at: clock.now()}).where(Invitation.id == invitation_id)
             # Mandates held by the removed invitee lapse.
             await Invitation.update({Invitation.represented_by: None, Invitation.attendance: "unknown"}).where(
-                (Invitation.meeting == meeting_id) & (Invitation.represented_by == invitation_id))
+                (Invitation.meeting == meeting_id) & (Invitation.represented_by == invitation_id)
+            )
             await notify.queue_removal(invitation_id)
         else:
             await Invitation.delete().where(Invitation.id == invitation_id)
-        await audit.record(scope.principal, "uninvite", "invitation", invitation_id,
-                           department_id=meeting["department"],
-                           summary=f"{invitation['name']} retiré(e) des invités de « {meeting['title']} »",
-                           before={"contact": invitation["contact"], "role": invitation["role"]})
+        await audit.record(
+            scope.principal,
+            "uninvite",
+            "invitation",
+            invitation_id,
+            department_id=meeting["department"],
+            summary=f"{invitation['name']} retiré(e) des invités de « {meeting['title']} »",
+            before={"contact": invitation["contact"], "role": invitation["role"]},
+        )

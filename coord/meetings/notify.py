@@ -20,19 +20,18 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from coord.access import department_of
 from coord.committees.tables import Committee
+from coord.core import clock
+from coord.core.french import DAYS, MONTHS, date_fr
 from coord.core.settings import current_settings
 from coord.ics import CalendarAttendee, CalendarEvent, Person, build_cancel, build_request
 from coord.links import service as links
 from coord.links.tables import PartnerLink
 from coord.mail import outbox
-from coord.mail.tables import OutboxMessage
+from coord.mail import render as mails
 from coord.meetings.seams import carried_forward_items
 from coord.meetings.tables import AgendaItem, Invitation, Meeting
-from coord.web.templating import DAYS, MONTHS, TEMPLATES_DIR, configure, date_fr
 
 ROLE_TO_ICAL = {
     "chair": "CHAIR",
@@ -64,32 +63,6 @@ ZONE_NAMES = {
 }
 LINK_VALIDITY_AFTER_MEETING = dt.timedelta(days=30)
 MIN_LINK_VALIDITY = dt.timedelta(days=1)
-
-_mail_env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]), keep_trailing_newline=True
-)
-configure(_mail_env)
-# Meeting mails: block tags take their line with them, and a missing variable is an error.
-_meeting_env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(["html"]),
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=StrictUndefined,
-)
-configure(_meeting_env)
-
-
-def render(template: str, **context: Any) -> str:
-    """Render a mail template (`templates/mails/...`); HTML templates are autoescaped.
-    Shared with other domains' mails (conventions)."""
-    return _mail_env.get_template(template).render(**context)
-
-
-def render_meeting_mail(template: str, **context: Any) -> str:
-    return _meeting_env.get_template(template).render(**context)
-
 
 # -- data ---------------------------------------------------------------------------------------
 
@@ -252,7 +225,7 @@ def _context(data: dict[str, Any], invitation: dict[str, Any], link: str | None,
 
 async def _answer_link(data: dict[str, Any], invitation: dict[str, Any]) -> str:
     meeting = data["meeting"]
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     valid_for = max(MIN_LINK_VALIDITY, meeting["ends_at"] + LINK_VALIDITY_AFTER_MEETING - now)
     token = await links.issue(
         "invitation",
@@ -263,10 +236,6 @@ async def _answer_link(data: dict[str, Any], invitation: dict[str, Any]) -> str:
         now=now,
     )
     return f"{current_settings().base_url}/r/invitation/{token}"
-
-
-async def _queued(dedupe_key: str) -> bool:
-    return await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe_key)
 
 
 async def _was_invited(invitation_id: int) -> bool:
@@ -286,27 +255,27 @@ async def _queue_request(data: dict[str, Any], targets: list[dict[str, Any]], *,
     sequence = meeting["sequence"]
     event = _event(data)
     attendees = [_attendee(i, sequence) for i in _active(data)]
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     calendar = b""  # the same invitation for everyone (it lists every attendee): built once, if needed
     count = 0
     for invitation in targets:
         dedupe = f"{kind}:{meeting['id']}:{invitation['id']}:{key}"
-        if await _queued(dedupe):
+        if await outbox.already_queued(dedupe):
             continue  # a retry: no second mail, no second link
         update = kind == "convocation" and await _was_invited(invitation["id"])
         link = await _answer_link(data, invitation)
         context = _context(data, invitation, link, reminder=kind == "reminder", update=update)
-        prefix = "Rappel : " if kind == "reminder" else "Mise à jour : " if update else "Convocation : "
-        template = "reminder" if kind == "reminder" else "convocation"
+        # Meeting mails are strict: a variable missing from the context is an error.
+        mail = mails.render("reminder" if kind == "reminder" else "convocation", context, strict=True)
         calendar = calendar or build_request(event, attendees, now)
         queued = await outbox.queue(
             dedupe_key=dedupe,
             kind=kind,
             to_email=invitation["email"],
             to_name=invitation["name"],
-            subject=f"{prefix}{meeting['title']} – {context['starts']}",
-            text=render_meeting_mail(f"mails/{template}.txt", **context),
-            html=render_meeting_mail(f"mails/{template}.html", **context),
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
             calendar=calendar,
             calendar_method="REQUEST",
             department_id=meeting["department"],
@@ -345,7 +314,7 @@ async def queue_reminder(
         if current_answer(i, sequence) != "declined"
         and (not only_unanswered or current_answer(i, sequence) == "needs_action")
     ]
-    day = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date().isoformat()
+    day = (now or clock.now()).astimezone(dt.UTC).date().isoformat()
     return await _queue_request(data, targets, kind="reminder", key=key or day)
 
 
@@ -363,21 +332,21 @@ async def _queue_cancel(
     meeting = data["meeting"]
     event = replace(_event(data, sequence=sequence), status="CANCELLED")
     listed = [_attendee(i, sequence) for i in attendees]
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     whole = kind == "cancellation"
     calendar = build_cancel(event, listed, now) if targets else b""  # the same for everyone
     count = 0
     for invitation in targets:
         context = _context(data, invitation, None, whole_meeting=whole)
+        mail = mails.render(kind, context, strict=True)  # "cancellation" or "removal"
         queued = await outbox.queue(
             dedupe_key=f"{kind}:{meeting['id']}:{invitation['id']}:{sequence}",
             kind=kind,
             to_email=invitation["email"],
             to_name=invitation["name"],
-            subject=("Annulation : " if whole else "Vous n'êtes plus convié(e) : ")
-            + f"{meeting['title']} – {context['starts']}",
-            text=render_meeting_mail(f"mails/{kind}.txt", **context),
-            html=render_meeting_mail(f"mails/{kind}.html", **context),
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
             calendar=calendar,
             calendar_method="CANCEL",
             department_id=meeting["department"],

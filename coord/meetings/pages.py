@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from coord.access import DepartmentRow, Scope
+from coord.core import clock
 from coord.core.errors import Conflict, CoordError, Forbidden, ValidationFailed
 from coord.core.pagination import PageRequest
 from coord.meetings import agenda, attendance, invitees, minutes, printing, service
@@ -55,7 +56,7 @@ class MeetingPages(Controller):
     ) -> Template:
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=25)
         past = periode == "passees"
-        now = service.now()
+        now = clock.now()
         items, total = await service.list_meetings(
             access,
             pager,
@@ -377,7 +378,7 @@ class MeetingPages(Controller):
             choices=invitees.ATTENDANCE,
             values=values,
             errors=errors,
-            started=meeting["starts_at"] <= service.now(),
+            started=meeting["starts_at"] <= clock.now(),
         )
 
     @get("/{meeting_id:int}/presences")
@@ -433,7 +434,7 @@ class MeetingPages(Controller):
             errors=errors,
             conflict=conflict,
             notice=minutes.NO_VICTIM_DATA,
-            started=meeting["starts_at"] <= service.now(),
+            started=meeting["starts_at"] <= clock.now(),
         )
 
     @get("/{meeting_id:int}/compte-rendu")

@@ -21,11 +21,26 @@ from coord.core.french import date_fr
 from coord.meetings import agenda, invitees, minutes, service
 from coord.meetings.seams import carried_forward_items
 
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
-             Path("/usr/local/share/fonts"), Path("/Library/Fonts"))
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/local/share/fonts"),
+    Path("/Library/Fonts"),
+)
 LATIN1_REPLACEMENTS = {
-    "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2026": "...",
-    "\u0153": "oe", "\u0152": "OE", "\u202f": " ", "\u2009": " ", "\u20ac": "EUR", "\u2022": "-",
+    "\u2019": "'",
+    "\u2018": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2026": "...",
+    "\u0153": "oe",
+    "\u0152": "OE",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u20ac": "EUR",
+    "\u2022": "-",
 }
 DOCUMENTS = {"convocation": "Convocation", "ordre-du-jour": "Ordre du jour", "emargement": "Feuille d'émargement"}
 
@@ -56,9 +71,16 @@ async def document_data(scope: Scope, meeting_id: int) -> dict[str, Any]:
     by_id = {p["id"]: p["name"] for p in people}
     for person in people:
         person["represented_by_name"] = by_id.get(person["represented_by"], "")
-    return {"meeting": meeting, "department": department, "committee": committee, "items": items,
-            "invitations": people, "decisions": await minutes.list_decisions(scope, meeting_id),
-            "summary": agenda.summary(items, raw), "open_actions": await carried_forward_items(raw)}
+    return {
+        "meeting": meeting,
+        "department": department,
+        "committee": committee,
+        "items": items,
+        "invitations": people,
+        "decisions": await minutes.list_decisions(scope, meeting_id),
+        "summary": agenda.summary(items, raw),
+        "open_actions": await carried_forward_items(raw),
+    }
 
 
 class _Pdf(FPDF):
@@ -104,8 +126,9 @@ class _Pdf(FPDF):
 
     def grid(self, header: list[str], rows: list[list[str]], widths: tuple[int, ...], line_height: float = 6) -> None:
         self.set_font(self.family_name, "", 9)
-        with self.table(col_widths=widths, line_height=line_height, text_align="LEFT",
-                        first_row_as_headings=True) as table:
+        with self.table(
+            col_widths=widths, line_height=line_height, text_align="LEFT", first_row_as_headings=True
+        ) as table:
             for cells in [header, *rows]:
                 row = table.row()
                 for cell in cells:
@@ -141,8 +164,15 @@ def _practical(pdf: _Pdf, data: dict[str, Any]) -> None:
 
 
 def _agenda_rows(data: dict[str, Any]) -> list[list[str]]:
-    return [[str(i["position"]), i["title"] + (f"\n{i['measure_label']}" if i["measure_label"] else ""),
-             i["presenter"], f"{i['duration_minutes']} min"] for i in data["items"]]
+    return [
+        [
+            str(i["position"]),
+            i["title"] + (f"\n{i['measure_label']}" if i["measure_label"] else ""),
+            i["presenter"],
+            f"{i['duration_minutes']} min",
+        ]
+        for i in data["items"]
+    ]
 
 
 def _agenda_table(pdf: _Pdf, data: dict[str, Any]) -> None:
@@ -152,14 +182,21 @@ def _agenda_table(pdf: _Pdf, data: dict[str, Any]) -> None:
     pdf.grid(["N°", "Point", "Présenté par", "Durée"], _agenda_rows(data), (10, 100, 45, 19))
     pdf.ln(2)
     summary = data["summary"]
-    pdf.para(f"Durée prévue : {summary['agenda_minutes']} min pour une réunion de {summary['meeting_minutes']} min.",
-             size=9)
+    pdf.para(
+        f"Durée prévue : {summary['agenda_minutes']} min pour une réunion de {summary['meeting_minutes']} min.", size=9
+    )
     if data.get("open_actions"):  # carried forward from the committee's earlier meetings
         pdf.ln(3)
         pdf.heading(f"Suivi des actions ({len(data['open_actions'])} en cours)", size=12)
-        rows = [[a["title"], a["owner_organisation_name"] or "à désigner", a["status_label"],
-                 (a["due_on"].strftime("%d/%m/%Y") if a["due_on"] else "") + (" (en retard)" if a["overdue"] else "")]
-                for a in data["open_actions"]]
+        rows = [
+            [
+                a["title"],
+                a["owner_organisation_name"] or "à désigner",
+                a["status_label"],
+                (a["due_on"].strftime("%d/%m/%Y") if a["due_on"] else "") + (" (en retard)" if a["overdue"] else ""),
+            ]
+            for a in data["open_actions"]
+        ]
         pdf.grid(["Action", "Responsable", "Statut", "Échéance"], rows, (80, 45, 22, 27))
 
 
@@ -167,21 +204,28 @@ def convocation_pdf(data: dict[str, Any]) -> bytes:
     pdf = _Pdf("Convocation")
     _header(pdf, data, "Convocation")
     meeting = data["meeting"]
-    pdf.para(f"Vous êtes convoqué(e) à la réunion « {meeting['title']} » de l'instance "
-             f"« {data['committee']['name']} ».")
+    pdf.para(
+        f"Vous êtes convoqué(e) à la réunion « {meeting['title']} » de l'instance « {data['committee']['name']} »."
+    )
     if meeting["urgent"]:
-        pdf.para("Convocation envoyée en urgence (article R.133-8 du code des relations entre le public "
-                 "et l'administration).", size=9)
+        pdf.para(
+            "Convocation envoyée en urgence (article R.133-8 du code des relations entre le public "
+            "et l'administration).",
+            size=9,
+        )
     if not meeting["quorum_required"]:
-        pdf.para("Nouvelle convocation faute de quorum : l'instance délibérera valablement sans condition de quorum.",
-                 size=9)
+        pdf.para(
+            "Nouvelle convocation faute de quorum : l'instance délibérera valablement sans condition de quorum.", size=9
+        )
     pdf.ln(2)
     _practical(pdf, data)
     pdf.heading("Ordre du jour", size=12)
     _agenda_table(pdf, data)
     pdf.ln(4)
-    pdf.para("En cas d'empêchement, vous pouvez donner mandat à un autre membre de l'instance (un mandat par membre).",
-             size=9)
+    pdf.para(
+        "En cas d'empêchement, vous pouvez donner mandat à un autre membre de l'instance (un mandat par membre).",
+        size=9,
+    )
     return pdf.bytes()
 
 
@@ -199,12 +243,20 @@ def attendance_sheet_pdf(data: dict[str, Any]) -> bytes:
     pdf.fact("Date :", _when(data))
     pdf.fact("Lieu :", data["meeting"]["place"] or data["meeting"]["video_url"])
     pdf.ln(3)
-    rows = [[p["name"], p["organisation_name"] + (f"\n{p['function']}" if p["function"] else ""), p["role_label"],
-             f"Mandat donné à {p['represented_by_name']}" if p["represented_by_name"] else "", ""]
-            for p in data["invitations"]]
+    rows = [
+        [
+            p["name"],
+            p["organisation_name"] + (f"\n{p['function']}" if p["function"] else ""),
+            p["role_label"],
+            f"Mandat donné à {p['represented_by_name']}" if p["represented_by_name"] else "",
+            "",
+        ]
+        for p in data["invitations"]
+    ]
     rows += [["", "", "", "", ""] for _ in range(3)]  # blank lines for unexpected attendees
-    pdf.grid(["Nom", "Institution / fonction", "Qualité", "Mandat", "Signature"], rows, (36, 50, 30, 28, 30),
-             line_height=9)
+    pdf.grid(
+        ["Nom", "Institution / fonction", "Qualité", "Mandat", "Signature"], rows, (36, 50, 30, 28, 30), line_height=9
+    )
     return pdf.bytes()
 
 

@@ -219,5 +219,9 @@ def invitation(data: dict[str, Any]) -> InvitationOut:
 
 
 def agenda(data: dict[str, Any]) -> AgendaOut:
-    return AgendaOut(items=[AgendaItemOut(**i) for i in data["items"]], agenda_minutes=data["agenda_minutes"],
-                     meeting_minutes=data["meeting_minutes"], overrun=data["overrun"])
+    return AgendaOut(
+        items=[AgendaItemOut(**i) for i in data["items"]],
+        agenda_minutes=data["agenda_minutes"],
+        meeting_minutes=data["meeting_minutes"],
+        overrun=data["overrun"],
+    )

@@ -21,7 +21,7 @@ from coord.audit import log as audit
 from coord.audit.tables import AuditEntry
 from coord.committees.kinds import VOTING_ROLES
 from coord.committees.tables import Committee, CommitteeMember
-from coord.core.clock import Clock, SystemClock
+from coord.core.clock import Clock, now
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
 from coord.core.pagination import PageRequest
@@ -59,18 +59,6 @@ MEETING_COLUMNS = (
     Meeting.committee.name.as_alias("committee_name"),
     Meeting.committee.kind.as_alias("committee_kind"),
 )
-
-_clock: Clock = SystemClock()
-
-
-def use_clock(clock: Clock | None) -> None:
-    """Set the clock the meetings services read (None: the system clock). Tests freeze time with it."""
-    global _clock
-    _clock = clock or SystemClock()
-
-
-def now(clock: Clock | None = None) -> dt.datetime:
-    return (clock or _clock).now()
 
 
 # -- times --------------------------------------------------------------------------------------

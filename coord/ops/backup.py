@@ -7,11 +7,11 @@ running (readers and the writer are not stopped). PostgreSQL deployments use `pg
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import sqlite3
 from pathlib import Path
 
+from coord.core import clock
 from coord.core.private_files import private_dir, private_file, restrict
 
 
@@ -23,7 +23,7 @@ def backup_sqlite(database: Path, target: Path | None = None) -> Path:
     if not database.exists():
         raise BackupError(f"base de données introuvable : {database}")
     if target is None:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
         target = database.parent / "backups" / f"{database.stem}-{stamp}.sqlite3"
     private_dir(target.parent)
     partial = target.with_suffix(target.suffix + ".part")

@@ -18,6 +18,7 @@ from coord.access import Scope, system_scope
 from coord.access.roles import Permission
 from coord.audit import log as audit
 from coord.core.db import transaction
+from coord.core.spreadsheet import neutralise_formula
 from coord.core.validation import Fields
 from coord.partners.service import kind_labels
 from coord.partners.tables import Contact, Organisation
@@ -238,12 +239,6 @@ def _describe(errors: dict[str, str]) -> str:
     return " ; ".join(parts)
 
 
-def _safe_cell(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a cell starting with = + - @ is quoted."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 async def export_partners(scope: Scope, department_id: int) -> str:
     """Every organisation of the département with its contacts, in the import format."""
     orgs = await scope.within(department_id).select(Organisation).order_by(Organisation.name)
@@ -268,5 +263,5 @@ async def export_partners(scope: Scope, department_id: int) -> str:
                     contact["phone"],
                 ]
             )
-            writer.writerow([_safe_cell(v) for v in base + extra])
+            writer.writerow([neutralise_formula(v) for v in base + extra])
     return out.getvalue()

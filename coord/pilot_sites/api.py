@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 
@@ -13,39 +11,10 @@ from coord.access import Scope
 from coord.core.pagination import PageRequest, Paginated, paginated
 from coord.partners.schemas import to_dict
 from coord.pilot_sites import service
+from coord.pilot_sites.schemas import PilotSiteIn, PilotSiteOut, PilotSitePatch
 
 Page = Annotated[int | None, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int | None, Parameter(ge=1, le=200)]
-
-
-class PilotSiteIn(msgspec.Struct, forbid_unknown_fields=True):
-    plan: str
-    scheme: str
-    department: str | None = None
-    designated_on: dt.date | None = None
-    status: str = "actif"
-    notes: str = ""
-
-
-class PilotSitePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    plan: str | msgspec.UnsetType = msgspec.UNSET
-    scheme: str | msgspec.UnsetType = msgspec.UNSET
-    designated_on: dt.date | msgspec.UnsetType | None = msgspec.UNSET
-    status: str | msgspec.UnsetType = msgspec.UNSET
-    notes: str | msgspec.UnsetType = msgspec.UNSET
-
-
-class PilotSiteOut(msgspec.Struct):
-    id: int
-    department: str
-    department_name: str
-    plan: str
-    scheme: str
-    scheme_label: str
-    designated_on: dt.date | None
-    status: str
-    status_label: str
-    notes: str
 
 
 class PilotSiteApi(Controller):

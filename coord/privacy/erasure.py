@@ -40,6 +40,7 @@ from coord.access import Permission, Scope
 from coord.audit import log as audit
 from coord.audit.tables import AuditEntry
 from coord.calendar import feeds
+from coord.core import clock
 from coord.core.db import transaction
 from coord.ics.sanitize import clean_param
 from coord.links.tables import PartnerLink
@@ -403,7 +404,7 @@ async def erase_contact(scope: Scope, contact_id: int, *, now: dt.datetime | Non
     scope.require(Permission.MANAGE, contact["department"])
     if contact["erased_at"] is not None:
         return ErasureReport(contact_id, already_erased=True)
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     local = scope.within(contact["department"])
     known = await known_values(local, contact)
     emails = {e.lower() for e in known["email"]}

@@ -2,8 +2,8 @@
 
 A mail's text, HTML and iCalendar parts hold the partners' names, addresses and agendas; once sent
 and old, nothing needs them. Purging blanks those columns and sets `purged_at`, but keeps the row:
-its `dedupe_key` is what stops the same mail from being queued again (`outbox.queue`, the reminders'
-`_already_queued`), and its status, recipient, subject and times keep the counts and the record of
+its `dedupe_key` is what stops the same mail from being queued again (`outbox.queue`,
+`outbox.already_queued`), and its status, recipient, subject and times keep the counts and the record of
 what was sent. Pending, sending and failed mails are never purged (they may still be sent, or are
 being looked into).
 
@@ -21,6 +21,7 @@ from typing import Any
 
 from piccolo.query import Select
 
+from coord.core import clock
 from coord.core.db import current_engine, transaction
 from coord.core.settings import current_settings
 from coord.mail.tables import OutboxMessage
@@ -45,7 +46,7 @@ async def purge_sent(now: dt.datetime | None = None, *, retention_days: int | No
     days = current_settings().mail_retention_days if retention_days is None else retention_days
     if days <= 0:
         return 0
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     cutoff = now - dt.timedelta(days=days)
     total = 0
     while True:

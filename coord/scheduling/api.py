@@ -10,9 +10,9 @@ from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 
 from coord.access import Scope
+from coord.core.clock import now
 from coord.core.validation import DbInt
 from coord.meetings import schemas as meeting_schemas
-from coord.meetings.service import now
 from coord.partners.schemas import to_dict
 from coord.scheduling import service
 

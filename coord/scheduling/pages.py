@@ -10,8 +10,8 @@ from litestar.response import Template
 
 from coord.access import Scope
 from coord.committees.kinds import COMMITTEE_KINDS
+from coord.core.clock import now
 from coord.core.errors import Conflict, ValidationFailed
-from coord.meetings.service import now
 from coord.scheduling import service
 from coord.scheduling.config import cycle_config
 from coord.scheduling.cycle import STATES
@@ -129,4 +129,4 @@ async def national(
     )
 
 
-PAGE_ROUTES: list[Any] = [CyclePages, national]
+ROUTES: list[Any] = [CyclePages, national]

@@ -19,7 +19,7 @@ from coord.core.errors import Conflict, Forbidden, ValidationFailed
 from coord.core.validation import Fields
 from coord.mail.tables import OutboxMessage
 from coord.meetings import service as meetings
-from coord.scheduling import reminders
+from coord.scheduling import tasks
 from coord.scheduling.config import CycleConfig, cycle_config
 from coord.scheduling.cycle import STATES, Slot, build_slots, worst_state, year_bounds
 from coord.scheduling.tables import CycleProposal, UnavailableDate
@@ -89,14 +89,14 @@ async def _reminders_sent(scope: Scope, year: int) -> list[dict[str, Any]]:
             OutboxMessage.entity_id,
         )
         .where(
-            OutboxMessage.kind.is_in(list(reminders.PREFECTURE_KINDS))
+            OutboxMessage.kind.is_in(list(tasks.PREFECTURE_KINDS))
             & (OutboxMessage.created_at >= start - dt.timedelta(days=366))
             & (OutboxMessage.created_at < end)
         )
         .order_by(OutboxMessage.id)
     )
     return [
-        {**r, "kind_label": reminders.KINDS.get(r["kind"], r["kind"])}
+        {**r, "kind_label": tasks.KINDS.get(r["kind"], r["kind"])}
         for r in rows
         if r["kind"] in ("cycle_convocation_due", "cycle_minutes_due") or f":{year}:" in r["dedupe_key"]
     ]
@@ -255,7 +255,7 @@ async def accept_proposal(
     )
     async with transaction():
         if slot.proposal is None:
-            await reminders.store_proposal(slot, now)
+            await tasks.store_proposal(slot, now)
         await (
             access.within(department)
             .update(CycleProposal, {CycleProposal.accepted_at: now, CycleProposal.meeting: meeting["id"]})

@@ -16,6 +16,7 @@ TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 __all__ = ["DAYS", "MONTHS", "STATIC_DIR", "TEMPLATES_DIR", "date_fr", "short_date", "template_config"]
 
+
 def query_with(params: dict[str, Any], **changes: Any) -> str:
     """The current query string with some parameters changed (pagination links keep filters)."""
     from urllib.parse import urlencode

@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 
 from piccolo.engine.postgres import PostgresEngine
 
+from coord.core import clock
 from coord.core.db import PooledSQLiteEngine, current_engine, prepare_sqlite
 from coord.core.settings import current_settings
 from coord.mail.smtp import SmtpSettings
 from coord.ops.logs import configure_logging
-from coord.scheduling import reminders
+from coord.scheduling import tasks as cycle_tasks
 from coord.scheduling.config import cycle_config
 from coord.worker.scheduler import CoordScheduler, PeriodicJob
 
@@ -66,7 +67,7 @@ async def run_worker(
 
 def parse_at(raw: str | None) -> dt.datetime:
     if not raw:
-        return dt.datetime.now(dt.UTC)
+        return clock.now()
     try:
         at = dt.datetime.fromisoformat(raw)
     except ValueError as exc:
@@ -80,7 +81,7 @@ async def dry_run(raw_at: str | None) -> str:
     """What the tick would do at `raw_at`, computed by the same plan the real tick queues. Writes nothing."""
     at = parse_at(raw_at)
     current_engine()
-    plan = await reminders.plan(at)
+    plan = await cycle_tasks.plan(at)
     lines = [f"Simulation au {at.isoformat()} (rien n'est envoyé ni mis en file d'attente)."]
     lines.append(f"{len(plan.proposals)} date(s) à proposer et enregistrer :")
     for slot in plan.proposals:

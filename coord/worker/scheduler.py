@@ -25,6 +25,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from coord.core import clock
 from coord.mail import outbox
 from coord.mail.dispatcher import DeliveryReport, default_worker_id, deliver_due
 from coord.mail.smtp import SmtpSettings
@@ -95,7 +96,7 @@ class CoordScheduler:
         if self.scheduler is not None:
             return
         scheduler = AsyncIOScheduler(timezone=dt.UTC)
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         options: dict[str, Any] = {
             "max_instances": 1,
             "coalesce": True,

@@ -11,8 +11,10 @@ from tests.support.ics_validators import assert_valid_ics
 def test_the_department_feed_lists_items_due_as_valid_todos(api_as, client):
     api = api_as("prefecture", "34")
     world = seed(api)
-    item = api.post("/api/actions", json={"title": "Former les éducateurs", "due_on": due(20),
-                                          "owner_contact": world["contact"]["id"]}).json()
+    item = api.post(
+        "/api/actions",
+        json={"title": "Former les éducateurs", "due_on": due(20), "owner_contact": world["contact"]["id"]},
+    ).json()
     api.post("/api/actions", json={"title": "Sans échéance"})
     from coord.territory.tables import Department
     from tests.conftest import run

@@ -8,9 +8,14 @@ from tests.actions.support import due, seed
 
 
 def _item(api, world, **extra):
-    body = {"title": "Recenser les places d'hébergement sécurisé", "owner_organisation": world["org"]["id"],
-            "owner_contact": world["contact"]["id"], "due_on": due(30), "committee": world["committee"]["id"],
-            **extra}
+    body = {
+        "title": "Recenser les places d'hébergement sécurisé",
+        "owner_organisation": world["org"]["id"],
+        "owner_contact": world["contact"]["id"],
+        "due_on": due(30),
+        "committee": world["committee"]["id"],
+        **extra,
+    }
     response = api.post("/api/actions", json=body)
     assert response.status_code == 201, response.text
     return response.json()
@@ -19,9 +24,14 @@ def _item(api, world, **extra):
 def test_a_coordinator_creates_an_item_from_each_chosen_decision(api_as):
     world = seed(api_as("prefecture", "34"))
     coordinator = api_as("coordinator", "34")
-    response = coordinator.post(f"/api/actions/from-decisions/{world['meeting']['id']}", json={
-        "decisions": [d["id"] for d in world["decisions"]], "owner_contact": world["contact"]["id"],
-        "due_on": due(60)})
+    response = coordinator.post(
+        f"/api/actions/from-decisions/{world['meeting']['id']}",
+        json={
+            "decisions": [d["id"] for d in world["decisions"]],
+            "owner_contact": world["contact"]["id"],
+            "due_on": due(60),
+        },
+    )
     assert response.status_code == 201, response.text
     items = response.json()
     assert [i["title"] for i in items] == [d["text"] for d in world["decisions"]]
@@ -83,8 +93,13 @@ def test_a_done_item_goes_back_to_work_only_by_reopening_it(api_as):
 
 @pytest.mark.parametrize(
     ("current", "target", "reopen"),
-    [("a_faire", "a_faire", False), ("a_faire", "en_cours", True), ("abandonne", "fait", True),
-     ("fait", "abandonne", False), ("a_faire", "inconnu", False)],
+    [
+        ("a_faire", "a_faire", False),
+        ("a_faire", "en_cours", True),
+        ("abandonne", "fait", True),
+        ("fait", "abandonne", False),
+        ("a_faire", "inconnu", False),
+    ],
 )
 def test_refused_moves_change_nothing(api_as, current, target, reopen):
     api = api_as("coordinator", "34")
@@ -106,8 +121,10 @@ def test_bad_input_gets_a_clear_french_error_and_nothing_is_saved(api_as):
     assert yesterday.status_code == 422 and "précéder" in yesterday.json()["errors"]["due_on"]
     foreign = api.post("/api/actions", json={"title": "x", "owner_contact": elsewhere["contact"]["id"]})
     assert foreign.status_code == 422 and "owner_contact" in foreign.json()["errors"]
-    mismatch = api.post("/api/actions", json={"title": "x", "owner_organisation": world["org"]["id"],
-                                              "owner_contact": world["other"]["id"]})
+    mismatch = api.post(
+        "/api/actions",
+        json={"title": "x", "owner_organisation": world["org"]["id"], "owner_contact": world["other"]["id"]},
+    )
     assert "n'appartient pas" in mismatch.json()["errors"]["owner_contact"]
     untitled = api.post("/api/actions", json={"title": "  "})
     assert untitled.status_code == 422 and "title" in untitled.json()["errors"]
@@ -137,8 +154,14 @@ def test_filters_sort_and_counts(api_as):
     api = api_as("prefecture", "34")
     world = seed(api)
     late = _item(api, world, title="En retard", due_on=due(0))
-    soon = _item(api, world, title="Bientôt", due_on=due(5), owner_organisation=world["other_org"]["id"],
-                 owner_contact=world["other"]["id"])
+    soon = _item(
+        api,
+        world,
+        title="Bientôt",
+        due_on=due(5),
+        owner_organisation=world["other_org"]["id"],
+        owner_contact=world["other"]["id"],
+    )
     done = _item(api, world, title="Finie", due_on=due(40))
     api.post(f"/api/actions/{done['id']}/transition", json={"status": "fait"})
     import datetime as dt
@@ -146,8 +169,11 @@ def test_filters_sort_and_counts(api_as):
     from coord.actions.tables import ActionItem
     from tests.conftest import run
 
-    run(ActionItem.update({ActionItem.due_on: dt.date.today() - dt.timedelta(days=3)}).where(
-        ActionItem.id == late["id"]))
+    run(
+        ActionItem.update({ActionItem.due_on: dt.date.today() - dt.timedelta(days=3)}).where(
+            ActionItem.id == late["id"]
+        )
+    )
 
     def titles(**params):
         response = api.get("/api/actions", params=params)
@@ -161,15 +187,23 @@ def test_filters_sort_and_counts(api_as):
     assert titles(status="ouvertes") == ["En retard", "Bientôt"]
     assert titles(owner_organisation=world["other_org"]["id"]) == ["Bientôt"]
     assert titles(due_from=due(1), due_to=due(10)) == ["Bientôt"]
-    assert soon["id"] in [i["id"] for i in api.get("/api/actions", params={"committee": world["committee"]["id"]})
-                          .json()["items"]]
+    assert soon["id"] in [
+        i["id"] for i in api.get("/api/actions", params={"committee": world["committee"]["id"]}).json()["items"]
+    ]
     assert api.get("/api/actions", params={"due_from": "demain"}).status_code == 422
     assert api.get("/api/actions", params={"status": "xyz"}).status_code == 422
     national = api_as("national", None).get("/api/actions/national").json()
     herault = next(d for d in national["departments"] if d["code"] == "34")
-    assert herault == {"code": "34", "name": herault["name"], "total": 3, "open": 2, "done": 1, "overdue": 1,
-                       "progress": 33,
-                       "by_status": {"a_faire": 2, "en_cours": 0, "bloque": 0, "fait": 1, "abandonne": 0}}
+    assert herault == {
+        "code": "34",
+        "name": herault["name"],
+        "total": 3,
+        "open": 2,
+        "done": 1,
+        "overdue": 1,
+        "progress": 33,
+        "by_status": {"a_faire": 2, "en_cours": 0, "bloque": 0, "fait": 1, "abandonne": 0},
+    }
 
 
 def test_observers_read_but_cannot_change_and_other_departments_see_nothing(api_as):

@@ -17,9 +17,14 @@ def test_from_the_minutes_to_the_board(api_as, web, make_user):
     assert form.status_code == 200 and "Créer les actions décidées" in form.text
     refused = web.post(f"/d/34/reunions/{meeting}/actions", {"due_on": due(10)})
     assert refused.status_code == 422 and "Cochez au moins une décision" in html.unescape(refused.text)
-    created = web.post(f"/d/34/reunions/{meeting}/actions", {
-        "decisions": [str(d["id"]) for d in world["decisions"]], "owner_contact": str(world["contact"]["id"]),
-        "due_on": due(10)})
+    created = web.post(
+        f"/d/34/reunions/{meeting}/actions",
+        {
+            "decisions": [str(d["id"]) for d in world["decisions"]],
+            "owner_contact": str(world["contact"]["id"]),
+            "due_on": due(10),
+        },
+    )
     assert created.status_code == 200 and "2 action(s) créée(s)" in html.unescape(created.text)
     board = html.unescape(web.get("/d/34/actions?vue=tableau").text)
     assert "À faire (2)" in board and "Fait (0)" in board
@@ -67,8 +72,10 @@ def test_a_crowded_board_column_shows_its_true_count_and_links_to_the_full_list(
     api = api_as("prefecture", "34")
     world = seed(api)
     for n in range(4):
-        created = api.post("/api/actions", json={"title": f"Action {n}", "owner_contact": world["contact"]["id"],
-                                                 "due_on": due(10 + n)})
+        created = api.post(
+            "/api/actions",
+            json={"title": f"Action {n}", "owner_contact": world["contact"]["id"], "due_on": due(10 + n)},
+        )
         assert created.status_code == 201, created.text
     web.login(make_user("coordinator", "34").email)
     monkeypatch.setattr(board_module, "BOARD_COLUMN_SIZE", 2)  # to see the overflow with few items
@@ -82,14 +89,15 @@ def test_a_filtered_board_counts_and_orders_only_the_matching_items(api_as, web,
     world = seed(api)
     mine, theirs = world["contact"]["id"], world["other"]["id"]
     for title, owner, days in (("Plus tard", mine, 30), ("Bientôt", mine, 3), ("Autre", theirs, 1)):
-        assert api.post("/api/actions", json={"title": title, "owner_contact": owner, "due_on": due(days)}
-                        ).status_code == 201
+        assert (
+            api.post("/api/actions", json={"title": title, "owner_contact": owner, "due_on": due(days)}).status_code
+            == 201
+        )
     done = api.post("/api/actions", json={"title": "Déjà faite", "owner_contact": mine, "due_on": due(5)}).json()
     api.post(f"/api/actions/{done['id']}/transition", json={"status": "fait"})
     web.login(make_user("coordinator", "34").email)
     everything = html.unescape(web.get("/d/34/actions?vue=tableau").text)
     assert "À faire (3)" in everything and "Fait (1)" in everything
-    filtered = html.unescape(
-        web.get(f"/d/34/actions?vue=tableau&owner_organisation={world['org']['id']}").text)
+    filtered = html.unescape(web.get(f"/d/34/actions?vue=tableau&owner_organisation={world['org']['id']}").text)
     assert "À faire (2)" in filtered and "Fait (1)" in filtered and "Autre" not in filtered
     assert filtered.index("Bientôt") < filtered.index("Plus tard")  # the most urgent first

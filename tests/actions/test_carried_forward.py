@@ -10,8 +10,9 @@ from tests.actions.support import due, seed
 from tests.conftest import run
 
 
-def test_the_next_meeting_lists_the_committee_open_items_in_its_agenda_and_convocation(api_as, web, make_user,
-                                                                                        smtp_sink):
+def test_the_next_meeting_lists_the_committee_open_items_in_its_agenda_and_convocation(
+    api_as, web, make_user, smtp_sink
+):
     from coord.mail.dispatcher import deliver_all_now
     from coord.mail.smtp import SmtpSettings
 
@@ -19,15 +20,27 @@ def test_the_next_meeting_lists_the_committee_open_items_in_its_agenda_and_convo
     world = seed(api)
     for member in (world["contact"], world["other"]):
         api.post(f"/api/committees/{world['committee']['id']}/members", json={"contact": member["id"]})
-    items = api.post(f"/api/actions/from-decisions/{world['meeting']['id']}", json={
-        "decisions": [d["id"] for d in world["decisions"]], "owner_contact": world["contact"]["id"],
-        "due_on": due(30)}).json()
+    items = api.post(
+        f"/api/actions/from-decisions/{world['meeting']['id']}",
+        json={
+            "decisions": [d["id"] for d in world["decisions"]],
+            "owner_contact": world["contact"]["id"],
+            "due_on": due(30),
+        },
+    ).json()
     api.post(f"/api/actions/{items[1]['id']}/transition", json={"status": "fait"})  # closed: not carried
 
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=20)
-    following = api.post("/api/meetings", json={
-        "committee": world["committee"]["id"], "title": "Commission TEH de printemps", "place": "Préfecture",
-        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat()}).json()
+    following = api.post(
+        "/api/meetings",
+        json={
+            "committee": world["committee"]["id"],
+            "title": "Commission TEH de printemps",
+            "place": "Préfecture",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        },
+    ).json()
 
     agent = make_user("prefecture", "34")
     web.login(agent.email)
@@ -60,8 +73,11 @@ def test_items_of_the_meeting_itself_or_another_committee_are_not_carried(api_as
     api.post(f"/api/actions/from-decisions/{world['meeting']['id']}", json={"decisions": [world["decisions"][0]["id"]]})
     other = api.post("/api/committees", json={"name": "CLAV", "kind": "clav"}).json()
     api.post("/api/actions", json={"title": "Action du CLAV", "committee": other["id"]})
-    meeting = {"id": world["meeting"]["id"], "committee": world["committee"]["id"],
-               "starts_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=1)}
+    meeting = {
+        "id": world["meeting"]["id"],
+        "committee": world["committee"]["id"],
+        "starts_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+    }
     assert run(open_items_for(meeting)) == []
     later = {**meeting, "id": 0}
     assert [i["title"] for i in run(open_items_for(later))] == [world["decisions"][0]["text"]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from coord.actions.service import local_today
+from coord.core.clock import local_today
 from tests.actions.support import due
 from tests.conftest import run
 
@@ -17,14 +17,19 @@ def test_progress_by_department_and_measure_counts_every_status_and_the_late_one
 
     measure = run(Measure.select(Measure.id, Measure.number).where(Measure.number == 22).first())
     herault, gard = api_as("prefecture", "34"), api_as("prefecture", "30")
-    items = [herault.post("/api/actions", json={"title": t, "measure": measure["id"], "due_on": due(5)}).json()
-             for t in ("Réunir le CDPD", "Installer le comité de pilotage", "Informer le CODAF", "Abandonnée")]
+    items = [
+        herault.post("/api/actions", json={"title": t, "measure": measure["id"], "due_on": due(5)}).json()
+        for t in ("Réunir le CDPD", "Installer le comité de pilotage", "Informer le CODAF", "Abandonnée")
+    ]
     herault.post(f"/api/actions/{items[0]['id']}/transition", json={"status": "fait"})
     herault.post(f"/api/actions/{items[1]['id']}/transition", json={"status": "bloque"})
     herault.post(f"/api/actions/{items[3]['id']}/transition", json={"status": "abandonne"})
     late = gard.post("/api/actions", json={"title": "Former", "measure": measure["id"], "due_on": due(5)}).json()
-    run(ActionItem.update({ActionItem.created_on: dt.date(2020, 1, 1), ActionItem.due_on: dt.date(2020, 2, 1)})
-        .where(ActionItem.id == late["id"]))
+    run(
+        ActionItem.update({ActionItem.created_on: dt.date(2020, 1, 1), ActionItem.due_on: dt.date(2020, 2, 1)}).where(
+            ActionItem.id == late["id"]
+        )
+    )
 
     national = api_as("national", None)
     data = national.get("/api/actions/national", params={"since": "tout"}).json()
@@ -93,8 +98,12 @@ def test_overdue_is_counted_with_each_departments_own_date(api_as):
     for code in ("34", "974", "973"):
         created = api_as("prefecture", code).post("/api/actions", json={"title": "Réunir le CDPD", "due_on": due(5)})
         assert created.status_code == 201, created.text
-    ids = {row["code"]: row["id"] for row in run(Department.select(Department.id, Department.code).where(
-        Department.code.is_in(["34", "974", "973"])))}
+    ids = {
+        row["code"]: row["id"]
+        for row in run(
+            Department.select(Department.id, Department.code).where(Department.code.is_in(["34", "974", "973"]))
+        )
+    }
     national = Scope(Principal(user_id=None, email="miprof@coord.test", full_name="MIPROF", role=Role.NATIONAL))
 
     def late_at(instant: dt.datetime) -> dict[str, int]:
@@ -107,6 +116,14 @@ def test_overdue_is_counted_with_each_departments_own_date(api_as):
     assert late_at(past_midnight) == {"34": 1, "974": 1, "973": 0}  # still day D in Cayenne
     next_morning = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
     assert late_at(next_morning) == {"34": 1, "974": 1, "973": 1}
-    own = Scope(Principal(user_id=None, email="p@974.test", full_name="P", role=Role.PREFECTURE,
-                          department_id=ids["974"], department_code="974"))
+    own = Scope(
+        Principal(
+            user_id=None,
+            email="p@974.test",
+            full_name="P",
+            role=Role.PREFECTURE,
+            department_id=ids["974"],
+            department_code="974",
+        )
+    )
     assert run(board.counts_by_department(own, ids["974"], now=evening))[ids["974"]]["overdue"] == 1

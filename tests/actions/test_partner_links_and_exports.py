@@ -40,8 +40,11 @@ def test_a_revoked_or_expired_link_is_refused(api_as, client):
     refused = client.post(f"/r/action/{token}", data={"status": "fait"})
     assert refused.status_code == 403 and "révoqué" in refused.text
     token = link_token(api.post(f"/api/actions/{item['id']}/link").json()["url"])
-    run(PartnerLink.update({PartnerLink.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}).where(
-        PartnerLink.revoked_at.is_null()))
+    run(
+        PartnerLink.update({PartnerLink.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}).where(
+            PartnerLink.revoked_at.is_null()
+        )
+    )
     expired = client.get(f"/r/action/{token}")
     assert expired.status_code == 403 and "expiré" in expired.text
     assert client.get("/r/action/falsifie").status_code == 403
@@ -102,6 +105,7 @@ def test_each_line_of_a_digest_opens_its_own_item(api_as, client, smtp_sink):
 
 def test_a_digest_another_instance_queued_meanwhile_is_skipped_with_its_links(api_as, monkeypatch):
     from coord.actions import partner
+    from coord.core.clock import local_today
     from coord.links.tables import PartnerLink
     from coord.mail import outbox
     from coord.mail.tables import OutboxMessage
@@ -117,17 +121,17 @@ def test_a_digest_another_instance_queued_meanwhile_is_skipped_with_its_links(ap
     async def then_the_other_instance_queues_one(*args):
         owners = await found(*args)
         # Between our read and our write, as a second app instance would.
-        key = partner._week_key(first_owner, partner.service.local_today("Europe/Paris", now))
-        await outbox.queue(dedupe_key=key, kind="action_digest", to_email="x@cd.fr", to_name="X",
-                           subject="s", text="t")
+        key = partner._week_key(first_owner, local_today("Europe/Paris", now))
+        await outbox.queue(dedupe_key=key, kind="action_digest", to_email="x@cd.fr", to_name="X", subject="s", text="t")
         return owners
 
     monkeypatch.setattr(partner, "_owners_without_digest", then_the_other_instance_queues_one)
     assert run(partner.queue_owner_digests(now)) == 1
     digests = run(OutboxMessage.select(OutboxMessage.to_email).where(OutboxMessage.kind == "action_digest"))
     assert sorted(d["to_email"] for d in digests) == sorted(["x@cd.fr", world["other"]["email"]])
-    issued = run(PartnerLink.select(PartnerLink.target_id, PartnerLink.contact_id).where(
-        PartnerLink.purpose == "action"))
+    issued = run(
+        PartnerLink.select(PartnerLink.target_id, PartnerLink.contact_id).where(PartnerLink.purpose == "action")
+    )
     assert issued == [{"target_id": theirs["id"], "contact_id": world["other"]["id"]}]
 
 
@@ -136,7 +140,7 @@ def test_exports_hold_the_same_rows_in_csv_and_xlsx(api_as):
 
     api = api_as("prefecture", "34")
     world = seed(api)
-    owned_item(api, world, "=HYPERLINK(\"http://x\")", 5)
+    owned_item(api, world, '=HYPERLINK("http://x")', 5)
     owned_item(api, world, "Former les éducateurs", 20)
     done = owned_item(api, world, "Close", 30)
     api.post(f"/api/actions/{done['id']}/transition", json={"status": "fait"})
@@ -149,4 +153,4 @@ def test_exports_hold_the_same_rows_in_csv_and_xlsx(api_as):
     cells = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     assert cells == rows
     assert rows[0][:3] == ["N°", "Titre", "Statut"]
-    assert [r[1] for r in rows[1:]] == ["'=HYPERLINK(\"http://x\")", "Former les éducateurs"]  # no formula runs
+    assert [r[1] for r in rows[1:]] == ['\'=HYPERLINK("http://x")', "Former les éducateurs"]  # no formula runs

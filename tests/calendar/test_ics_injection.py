@@ -34,9 +34,7 @@ def _assert_single_clean_event(data: bytes) -> None:
 
 
 def test_text_fields_are_escaped(make_event, attendees, now) -> None:
-    event = make_event(
-        summary=INJECTION, description=INJECTION, location=INJECTION, uid="id\r\nX-EVIL:1"
-    )
+    event = make_event(summary=INJECTION, description=INJECTION, location=INJECTION, uid="id\r\nX-EVIL:1")
     data = build_request(event, attendees, now)
     _assert_single_clean_event(data)
 

@@ -98,9 +98,7 @@ def test_tentative_status_is_kept(make_event, attendees, now) -> None:
         ("Indian/Reunion", datetime(2026, 10, 15, 9, 30), datetime(2026, 10, 15, 5, 30), False),
     ],
 )
-def test_start_is_the_right_instant(
-    make_event, attendees, now, tzid, local, expected_utc, daylight
-) -> None:
+def test_start_is_the_right_instant(make_event, attendees, now, tzid, local, expected_utc, daylight) -> None:
     zone = ZoneInfo(tzid)
     start = local.replace(tzinfo=zone)
     event = make_event(tzid=tzid, start=start, end=start.replace(hour=start.hour + 2))
@@ -133,9 +131,7 @@ def test_meeting_across_the_spring_change(make_event, attendees, now) -> None:
     assert utc_via_vtimezone(data, "DTEND") == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 
-def test_start_in_another_zone_is_converted_to_the_departement_zone(
-    make_event, attendees, now
-) -> None:
+def test_start_in_another_zone_is_converted_to_the_departement_zone(make_event, attendees, now) -> None:
     start = datetime(2026, 10, 15, 7, 30, tzinfo=UTC)
     event = make_event(start=start, end=datetime(2026, 10, 15, 9, 30, tzinfo=UTC))
     data = build_request(event, attendees, now)

@@ -29,10 +29,10 @@ PAUL = "paul.martin@gendarmerie.interieur.gouv.fr"  # Thunderbird fixtures
 
 def register_calendar_routes(app: Any) -> Any:
     """Add the calendar routes the app does not have yet (the lead wires them in coord.app.routes)."""
-    from coord.calendar import routes
+    from coord.calendar import api, pages, subscription
 
     existing = {route.path for route in app.routes}
-    for handler in [*routes.API_ROUTES, *routes.PAGE_ROUTES, *routes.PUBLIC_ROUTES]:
+    for handler in [*api.ROUTES, *pages.ROUTES, *subscription.ROUTES]:
         if not set(handler.paths) & existing:
             app.register(handler)
     return app

@@ -120,9 +120,7 @@ def test_other_shipped_models() -> None:
     models = load_models()
     assert models["clav-partenariat"].scheme == "coordination"
     labour = models["exploitation-travail"]
-    assert {"prefet", "ddets", "employeurs", "syndicats", "chambre_consulaire"} <= set(
-        labour.required_roles()
-    )
+    assert {"prefet", "ddets", "employeurs", "syndicats", "chambre_consulaire"} <= set(labour.required_roles())
 
 
 def test_folder_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,9 +160,7 @@ def test_unknown_role(tmp_path: Path) -> None:
 
 
 def test_missing_field_in_signatory(tmp_path: Path) -> None:
-    error = rejected(
-        tmp_path, VALID.replace('role = "barreau"\nrequired = false\n', 'role = "barreau"\n')
-    )
+    error = rejected(tmp_path, VALID.replace('role = "barreau"\nrequired = false\n', 'role = "barreau"\n'))
     assert error.line == 21
     assert "champ obligatoire « required » manquant (signataire n° 3)" in str(error)
 
@@ -264,9 +260,7 @@ def test_code_must_equal_file_stem(tmp_path: Path) -> None:
 
 
 def test_unknown_keys(tmp_path: Path) -> None:
-    error = rejected(
-        tmp_path, VALID.replace("tacit_renewal = true", "tacit_renewal = true\nduree = 3")
-    )
+    error = rejected(tmp_path, VALID.replace("tacit_renewal = true", "tacit_renewal = true\nduree = 3"))
     assert error.line == 9
     assert "clé inconnue « duree »" in str(error)
     error = rejected(tmp_path, VALID.replace("min_count = 2", "min_count = 2\nmax_count = 3"))
@@ -287,9 +281,7 @@ def test_no_required_signatory(tmp_path: Path) -> None:
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "essai.toml"
     path.write_bytes(VALID.replace("Convention d'essai", "Convention é").encode("latin-1"))
-    with pytest.raises(
-        ConventionModelError, match=r"ligne 2 : le fichier doit être encodé en UTF-8"
-    ):
+    with pytest.raises(ConventionModelError, match=r"ligne 2 : le fichier doit être encodé en UTF-8"):
         load_model(path)
 
 

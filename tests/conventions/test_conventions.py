@@ -12,7 +12,7 @@ import pytest
 
 from coord.access import Principal, Scope
 from coord.access.roles import Role
-from coord.conventions import coverage, reminders, service
+from coord.conventions import coverage, service, tasks
 from coord.conventions.models import load_models
 from coord.conventions.tables import Convention, ConventionSignatory
 from coord.core.errors import Conflict, ValidationFailed
@@ -146,14 +146,14 @@ def test_a_convention_walks_from_draft_to_in_force_to_expiring_to_renewed(heraul
     assert current["ends_on"] == dt.date(2029, 1, 12)  # 36 months
 
     # Before the notice period: nothing changes.
-    run(reminders.due_reminders(dt.datetime(2028, 6, 1, 8, tzinfo=UTC)))
+    run(tasks.due_reminders(dt.datetime(2028, 6, 1, 8, tzinfo=UTC)))
     assert run(service.get_convention(herault.scope, convention["id"]))["status"] == "in_force"
     # 90 days before the end (the model's notice period), it is shown as expiring.
-    run(reminders.due_reminders(dt.datetime(2028, 10, 14, 8, tzinfo=UTC)))
+    run(tasks.due_reminders(dt.datetime(2028, 10, 14, 8, tzinfo=UTC)))
     current = run(service.get_convention(herault.scope, convention["id"]))
     assert current["status"] == "expiring"
     # At the end, the tacit renewal opens a new period of 36 months.
-    run(reminders.due_reminders(dt.datetime(2029, 1, 13, 8, tzinfo=UTC)))
+    run(tasks.due_reminders(dt.datetime(2029, 1, 13, 8, tzinfo=UTC)))
     current = run(service.get_convention(herault.scope, convention["id"]))
     assert current["status"] == "renewed"
     assert current["period"] == 2
@@ -177,7 +177,7 @@ def test_a_model_without_tacit_renewal_expires_and_a_terminated_one_stops(heraul
     current = run(service.get_convention(herault.scope, convention["id"]))
     assert current["status"] == "in_force"
     assert current["ends_on"] == dt.date(2029, 1, 10)
-    run(reminders.due_reminders(dt.datetime(2029, 1, 11, 12, tzinfo=UTC)))
+    run(tasks.due_reminders(dt.datetime(2029, 1, 11, 12, tzinfo=UTC)))
     assert run(service.get_convention(herault.scope, convention["id"]))["status"] == "expired"
 
     other, signatories = _minors_convention(herault, title="Deuxième convention")
@@ -187,7 +187,7 @@ def test_a_model_without_tacit_renewal_expires_and_a_terminated_one_stops(heraul
         service.terminate(herault.scope, other["id"], {"terminated_on": "2027-06-30", "reason": "Dénonciation"}, now=T0)
     )
     assert terminated["status"] == "in_force" and terminated["ends_on"] == dt.date(2027, 6, 30)
-    run(reminders.due_reminders(dt.datetime(2027, 7, 1, 12, tzinfo=UTC)))
+    run(tasks.due_reminders(dt.datetime(2027, 7, 1, 12, tzinfo=UTC)))
     assert run(service.get_convention(herault.scope, other["id"]))["status"] == "terminated"
 
 
@@ -297,22 +297,22 @@ def test_signature_and_expiry_reminders_are_queued_once(herault):
     with pytest.raises(Conflict):
         run(service.send_request(herault.scope, convention["id"], first["id"], now=T0))
 
-    assert run(reminders.due_reminders(T0 + dt.timedelta(days=14))) == 0
+    assert run(tasks.due_reminders(T0 + dt.timedelta(days=14))) == 0
     day15 = T0 + dt.timedelta(days=15, hours=1)
-    assert run(reminders.due_reminders(day15)) == 1
-    assert run(reminders.due_reminders(day15)) == 0
-    assert run(reminders.due_reminders(day15 + dt.timedelta(hours=5))) == 0
+    assert run(tasks.due_reminders(day15)) == 1
+    assert run(tasks.due_reminders(day15)) == 0
+    assert run(tasks.due_reminders(day15 + dt.timedelta(hours=5))) == 0
     rows = _outbox("convention_signature_reminder")
     assert len(rows) == 1
     assert rows[0]["dedupe_key"] == f"convention:{convention['id']}:signature-reminder:{first['id']}:15"
     assert rows[0]["to_email"] == first["email"]
     assert "/r/signature/" in rows[0]["body_text"]
     # The next lead time (30 days) gives one more, once.
-    assert run(reminders.due_reminders(T0 + dt.timedelta(days=31))) == 1
-    assert run(reminders.due_reminders(T0 + dt.timedelta(days=31))) == 0
+    assert run(tasks.due_reminders(T0 + dt.timedelta(days=31))) == 1
+    assert run(tasks.due_reminders(T0 + dt.timedelta(days=31))) == 0
     # Once signed, no more reminders.
     _sign(herault, convention["id"], first["id"], dt.date(2026, 2, 11), T0 + dt.timedelta(days=32))
-    assert run(reminders.due_reminders(T0 + dt.timedelta(days=50))) == 0
+    assert run(tasks.due_reminders(T0 + dt.timedelta(days=50))) == 0
     assert len(_outbox("convention_signature_reminder")) == 2
 
     # Expiry reminders: the prefecture's agents are told once per lead time.
@@ -321,12 +321,12 @@ def test_signature_and_expiry_reminders_are_queued_once(herault):
     current = run(service.get_convention(herault.scope, convention["id"]))
     assert current["ends_on"] == dt.date(2029, 2, 11)
     at_150 = dt.datetime(2028, 9, 14, 7, tzinfo=UTC)  # 150 days before the end
-    assert run(reminders.due_reminders(at_150)) == 1
-    assert run(reminders.due_reminders(at_150)) == 0
-    assert run(reminders.due_reminders(at_150 + dt.timedelta(days=10))) == 0
+    assert run(tasks.due_reminders(at_150)) == 1
+    assert run(tasks.due_reminders(at_150)) == 0
+    assert run(tasks.due_reminders(at_150 + dt.timedelta(days=10))) == 0
     expiry = _outbox("convention_expiry")
     assert len(expiry) == 1 and "11/02/2029" in expiry[0]["subject"]
-    assert run(reminders.due_reminders(dt.datetime(2028, 11, 3, 7, tzinfo=UTC))) == 1  # 100 days before
+    assert run(tasks.due_reminders(dt.datetime(2028, 11, 3, 7, tzinfo=UTC))) == 1  # 100 days before
 
 
 def test_the_reminder_query_reads_only_due_rows(herault):

@@ -40,9 +40,7 @@ ICS = (
 TO_NAME = "Préfecture de l'Hérault"
 FROM_NAME = "Coordination départementale TEH"
 SUBJECT = "Convocation : comité départemental – séance plénière du 12 mars (Hérault, Montpellier)"
-TEXT = (
-    "Bonjour,\n\nVous êtes convoqué(e) à la séance plénière.\nLieu : salle Molière, préfecture.\n"
-)
+TEXT = "Bonjour,\n\nVous êtes convoqué(e) à la séance plénière.\nLieu : salle Molière, préfecture.\n"
 HTML = "<p>Bonjour,</p><p>Vous êtes convoqué(e) à la séance plénière.</p>"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -146,9 +144,7 @@ def test_without_calendar_alternative_or_plain() -> None:
     msg = roundtrip(build_message(make_mail(calendar=None, calendar_method=None), now=NOW))
     assert structure(msg) == ["multipart/alternative", "text/plain", "text/html"]
 
-    plain = roundtrip(
-        build_message(make_mail(calendar=None, calendar_method=None, html=None), now=NOW)
-    )
+    plain = roundtrip(build_message(make_mail(calendar=None, calendar_method=None, html=None), now=NOW))
     assert structure(plain) == ["text/plain"]
     assert plain.get_content().replace("\r\n", "\n") == TEXT
 
@@ -161,9 +157,7 @@ def test_other_attachments_follow_the_invitation() -> None:
     assert last.get_filename() == "Ordre du jour – séance.pdf"
     assert last.get_content() == pdf.data
 
-    no_cal = roundtrip(
-        build_message(make_mail(calendar=None, calendar_method=None, attachments=(pdf,)), now=NOW)
-    )
+    no_cal = roundtrip(build_message(make_mail(calendar=None, calendar_method=None, attachments=(pdf,)), now=NOW))
     assert structure(no_cal) == [
         "multipart/mixed",
         "multipart/alternative",
@@ -174,9 +168,7 @@ def test_other_attachments_follow_the_invitation() -> None:
 
 
 def test_headers_and_accents_round_trip() -> None:
-    msg = roundtrip(
-        build_message(make_mail(message_id="<abc123@prefecture.example.gouv.fr>"), now=NOW)
-    )
+    msg = roundtrip(build_message(make_mail(message_id="<abc123@prefecture.example.gouv.fr>"), now=NOW))
     assert msg["Subject"] == SUBJECT
     assert msg["To"].addresses[0].display_name == TO_NAME
     assert msg["To"].addresses[0].addr_spec == "partenaire@herault.example.fr"
@@ -223,9 +215,7 @@ def test_message_id_generated_stable_and_normalised() -> None:
 
 
 def test_extra_headers_override_defaults_but_not_reserved() -> None:
-    msg = build_message(
-        make_mail(headers=(("Auto-Submitted", "auto-replied"), ("X-Coord-Id", "42")))
-    )
+    msg = build_message(make_mail(headers=(("Auto-Submitted", "auto-replied"), ("X-Coord-Id", "42"))))
     assert msg.get_all("Auto-Submitted") == ["auto-replied"]
     assert msg["X-Coord-Id"] == "42"
     for name in ("Bcc", "Cc", "To", "From", "Subject", "Content-Type", "Message-ID"):

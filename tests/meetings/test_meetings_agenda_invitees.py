@@ -23,8 +23,10 @@ def test_agenda_add_edit_reorder_delete_and_overrun(api_as):
     agenda = api.get(url).json()
     assert (agenda["agenda_minutes"], agenda["meeting_minutes"], agenda["overrun"]) == (105, 120, False)
 
-    response = api.post(url, json={"title": "Mineurs victimes de traite : point du parquet", "presenter": "Parquet",
-                                   "duration_minutes": 30})
+    response = api.post(
+        url,
+        json={"title": "Mineurs victimes de traite : point du parquet", "presenter": "Parquet", "duration_minutes": 30},
+    )
     assert response.status_code == 201, response.text
     added = response.json()
     assert added["position"] == 8
@@ -76,8 +78,15 @@ def test_invite_a_contact_and_all_members_and_count_answers(api_as):
     seed = seed_committee(api, members=2)
     meeting = new_meeting(api, seed["committee"]["id"], local_in(20)).json()
     url = f"/api/meetings/{meeting['id']}/invitations"
-    guest = api.post("/api/contacts", json={"organisation": seed["organisation"]["id"], "first_name": "Invitée",
-                                            "last_name": "Extérieure", "email": "guest@example.gouv.fr"}).json()
+    guest = api.post(
+        "/api/contacts",
+        json={
+            "organisation": seed["organisation"]["id"],
+            "first_name": "Invitée",
+            "last_name": "Extérieure",
+            "email": "guest@example.gouv.fr",
+        },
+    ).json()
     response = api.post(url, json={"contact": guest["id"], "role": "optional"})
     assert response.status_code == 201, response.text
     assert response.json()[0]["role"] == "optional" and response.json()[0]["voting"] is False
@@ -92,8 +101,10 @@ def test_invite_a_contact_and_all_members_and_count_answers(api_as):
 
     other = api_as("prefecture", "93")
     org93 = other.post("/api/organisations", json={"name": "Parquet de Bobigny", "kind": "parquet"}).json()
-    c93 = other.post("/api/contacts", json={"organisation": org93["id"], "first_name": "A", "last_name": "B",
-                                            "email": "a.b@justice.fr"}).json()
+    c93 = other.post(
+        "/api/contacts",
+        json={"organisation": org93["id"], "first_name": "A", "last_name": "B", "email": "a.b@justice.fr"},
+    ).json()
     response = api.post(url, json={"contact": c93["id"]})
     assert response.status_code == 422 and "autre département" in response.json()["errors"]["contact"]
 

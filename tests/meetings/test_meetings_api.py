@@ -28,9 +28,17 @@ def seed_committee(api: Any, members: int = 3, president: bool = True) -> dict[s
     org = api.post("/api/organisations", json={"name": "Préfecture", "kind": "prefecture"}).json()
     contacts = []
     for i in range(members):
-        contacts.append(api.post("/api/contacts", json={
-            "organisation": org["id"], "first_name": f"Prénom{i}", "last_name": f"Nom{i}",
-            "email": f"membre{i}@example.gouv.fr"}).json())
+        contacts.append(
+            api.post(
+                "/api/contacts",
+                json={
+                    "organisation": org["id"],
+                    "first_name": f"Prénom{i}",
+                    "last_name": f"Nom{i}",
+                    "email": f"membre{i}@example.gouv.fr",
+                },
+            ).json()
+        )
     committee = api.post("/api/committees", json={"name": "CDPD plénière", "kind": "cdpd_pleniere"}).json()
     for i, contact in enumerate(contacts):
         role = "president" if i == 0 and president else "membre"
@@ -45,9 +53,15 @@ def local_in(days: int, hour: int = 9, minute: int = 30, tz: str = "Europe/Paris
 
 
 def new_meeting(api: Any, committee_id: int, start: dt.datetime, minutes: int = 120, **extra: Any) -> Any:
-    body = {"committee": committee_id, "title": "Réunion annuelle TEH", "kind": "annuelle_teh",
-            "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(minutes=minutes)).isoformat(),
-            "place": "Préfecture, salle des commissions", **extra}
+    body = {
+        "committee": committee_id,
+        "title": "Réunion annuelle TEH",
+        "kind": "annuelle_teh",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + dt.timedelta(minutes=minutes)).isoformat(),
+        "place": "Préfecture, salle des commissions",
+        **extra,
+    }
     return api.post("/api/meetings", json=body)
 
 
@@ -73,10 +87,13 @@ def test_create_with_default_agenda_and_committee_members_invited(api_as):
     assert all(i["voting"] for i in detail["invitations"])
 
 
-@pytest.mark.parametrize(("local", "expected_utc"), [
-    ("2026-10-26T09:30:00", "2026-10-26T08:30:00+00:00"),  # after the switch to winter time (UTC+1)
-    ("2026-10-23T09:30:00", "2026-10-23T07:30:00+00:00"),  # still summer time (UTC+2)
-])
+@pytest.mark.parametrize(
+    ("local", "expected_utc"),
+    [
+        ("2026-10-26T09:30:00", "2026-10-26T08:30:00+00:00"),  # after the switch to winter time (UTC+1)
+        ("2026-10-23T09:30:00", "2026-10-23T07:30:00+00:00"),  # still summer time (UTC+2)
+    ],
+)
 def test_local_paris_time_is_stored_in_utc_across_dst(api_as, local, expected_utc):
     api = api_as("prefecture", "34")
     seed = seed_committee(api, members=1)
@@ -130,8 +147,9 @@ def test_significant_changes_raise_the_sequence(api_as):
     changed = api.patch(url, json={"version": 1, "title": "Autre titre"}).json()
     assert (changed["version"], changed["sequence"]) == (2, 0)
     start = local_in(31)
-    moved = api.patch(url, json={"version": 2, "starts_at": start.isoformat(),
-                                 "ends_at": (start + dt.timedelta(hours=2)).isoformat()}).json()
+    moved = api.patch(
+        url, json={"version": 2, "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat()}
+    ).json()
     assert (moved["version"], moved["sequence"]) == (3, 1)
     convened = api.post(f"{url}/convene", json={}).json()
     assert convened["status"] == "convened" and convened["sequence"] == 2
@@ -198,9 +216,17 @@ def test_bad_input_gets_french_errors_never_500(api_as):
     api = api_as("prefecture", "34")
     seed = seed_committee(api, members=1)
     committee = seed["committee"]["id"]
-    response = api.post("/api/meetings", json={"committee": committee, "title": "", "kind": "fete",
-                                               "starts_at": "2026-13-45T10:00", "ends_at": "demain",
-                                               "video_url": "http://visio.example.org/abc"})
+    response = api.post(
+        "/api/meetings",
+        json={
+            "committee": committee,
+            "title": "",
+            "kind": "fete",
+            "starts_at": "2026-13-45T10:00",
+            "ends_at": "demain",
+            "video_url": "http://visio.example.org/abc",
+        },
+    )
     assert response.status_code == 422
     errors = response.json()["errors"]
     assert set(errors) >= {"title", "kind", "starts_at", "ends_at", "video_url"}
@@ -208,8 +234,16 @@ def test_bad_input_gets_french_errors_never_500(api_as):
     start = local_in(20)
     response = new_meeting(api, committee, start, minutes=-30)
     assert response.status_code == 422 and "postérieure" in response.json()["errors"]["ends_at"]
-    response = api.post("/api/meetings", json={"committee": 999999, "title": "x", "starts_at": start.isoformat(),
-                                               "ends_at": start.isoformat(), "place": "x"})
+    response = api.post(
+        "/api/meetings",
+        json={
+            "committee": 999999,
+            "title": "x",
+            "starts_at": start.isoformat(),
+            "ends_at": start.isoformat(),
+            "place": "x",
+        },
+    )
     assert response.status_code == 422 and "Instance inconnue" in response.json()["errors"]["committee"]
     assert api.post("/api/meetings", json={"committee": "abc"}).status_code == 400
     assert api.post("/api/meetings", content=b"{oops", headers={"Content-Type": "application/json"}).status_code == 400
@@ -239,14 +273,22 @@ def test_an_agent_of_93_cannot_see_or_touch_a_meeting_of_34(api_as):
     intruder = api_as("prefecture", "93")
     base = f"/api/meetings/{meeting['id']}"
     for method, url, body in [
-        ("get", base, None), ("patch", base, {"version": 1, "title": "x"}), ("delete", base, None),
-        ("post", f"{base}/convene", {}), ("post", f"{base}/cancel", {}), ("post", f"{base}/remind", None),
-        ("get", f"{base}/agenda", None), ("post", f"{base}/agenda", {"title": "x"}),
-        ("patch", f"{base}/agenda/{item_id}", {"title": "x"}), ("delete", f"{base}/agenda/{item_id}", None),
+        ("get", base, None),
+        ("patch", base, {"version": 1, "title": "x"}),
+        ("delete", base, None),
+        ("post", f"{base}/convene", {}),
+        ("post", f"{base}/cancel", {}),
+        ("post", f"{base}/remind", None),
+        ("get", f"{base}/agenda", None),
+        ("post", f"{base}/agenda", {"title": "x"}),
+        ("patch", f"{base}/agenda/{item_id}", {"title": "x"}),
+        ("delete", f"{base}/agenda/{item_id}", None),
         ("post", f"{base}/agenda/{item_id}/move", {"direction": "up"}),
-        ("get", f"{base}/invitations", None), ("delete", f"{base}/invitations/{invitation_id}", None),
+        ("get", f"{base}/invitations", None),
+        ("delete", f"{base}/invitations/{invitation_id}", None),
         ("patch", f"{base}/invitations/{invitation_id}", {"role": "info"}),
-        ("get", f"{base}/decisions", None), ("put", f"{base}/minutes", {"minutes": "x", "version": 1}),
+        ("get", f"{base}/decisions", None),
+        ("put", f"{base}/minutes", {"minutes": "x", "version": 1}),
     ]:
         kwargs = {"json": body} if body is not None else {}
         response = getattr(intruder, method)(url, **kwargs)

@@ -20,12 +20,12 @@ def app(app: Any) -> Any:
 
 @pytest.fixture
 def clock() -> Iterator[FrozenClock]:
-    from coord.meetings import service
+    from coord.core.clock import use_clock
 
     frozen = FrozenClock(dt.datetime.now(dt.UTC))
-    service.use_clock(frozen)
+    use_clock(frozen)
     yield frozen
-    service.use_clock(None)
+    use_clock(None)
 
 
 def held_meeting(api: Any, clock: FrozenClock, members: int = 4) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -97,8 +97,9 @@ def test_without_quorum_the_meeting_is_convened_again_on_the_same_agenda(api_as,
     assert again["uid"] != meeting["uid"]
     assert again["local_start"][11:16] == meeting["local_start"][11:16]
     old_agenda = [(i["title"], i["duration_minutes"]) for i in api.get(f"/api/meetings/{mid}/agenda").json()["items"]]
-    new_agenda = [(i["title"], i["duration_minutes"])
-                  for i in api.get(f"/api/meetings/{again['id']}/agenda").json()["items"]]
+    new_agenda = [
+        (i["title"], i["duration_minutes"]) for i in api.get(f"/api/meetings/{again['id']}/agenda").json()["items"]
+    ]
     assert new_agenda == old_agenda and ("Convention mineurs", 15) in new_agenda
     new_invitations = api.get(f"/api/meetings/{again['id']}/invitations").json()
     assert sorted(i["contact"] for i in new_invitations["items"]) == sorted(i["contact"] for i in inv)
@@ -124,8 +125,9 @@ def test_minutes_decisions_and_publication(api_as, clock):
     base = f"/api/meetings/{mid}"
     version = api.get(base).json()["meeting"]["version"]
     assert api.post(f"{base}/minutes/publish").status_code == 422  # empty minutes
-    response = api.put(f"{base}/minutes", json={"minutes": "Le comité a examiné les données agrégées.",
-                                                "version": version})
+    response = api.put(
+        f"{base}/minutes", json={"minutes": "Le comité a examiné les données agrégées.", "version": version}
+    )
     assert response.status_code == 200, response.text
     assert api.put(f"{base}/minutes", json={"minutes": "Écrasement", "version": version}).status_code == 409
     for text in ("Adopter le plan d'action 2027.", "Signer la convention mineurs.", "Former les agents."):

@@ -30,8 +30,15 @@ def test_plan_a_meeting_through_the_form(web, agent):
     assert page.status_code == 200
     assert 'for="f-date"' in page.text and "Europe/Paris" in page.text
     day = local_in(30).date().isoformat()
-    form = {"committee": str(seed["committee"]["id"]), "title": "CDPD – réunion annuelle TEH", "kind": "annuelle_teh",
-            "date": day, "start_time": "09:30", "end_time": "12:00", "place": "Préfecture de l'Hérault"}
+    form = {
+        "committee": str(seed["committee"]["id"]),
+        "title": "CDPD – réunion annuelle TEH",
+        "kind": "annuelle_teh",
+        "date": day,
+        "start_time": "09:30",
+        "end_time": "12:00",
+        "place": "Préfecture de l'Hérault",
+    }
     response = web.post("/d/34/reunions/nouvelle", {**form, "end_time": "08:00", "title": ""}, follow_redirects=False)
     assert response.status_code == 422
     assert "postérieure au début" in response.text and "Ce champ est obligatoire." in response.text
@@ -52,8 +59,14 @@ def test_a_stale_edit_form_rerenders_with_the_conflict_message(web, agent):
     form = web.get(url)
     assert 'name="version" value="1"' in form.text
     agent.patch(f"/api/meetings/{meeting['id']}", json={"version": 1, "title": "Changé par un collègue"})
-    fields = {"title": "Mon titre", "kind": "ordinaire", "date": meeting["local_start"][:10],
-              "start_time": "09:30", "end_time": "11:30", "place": "Salle 2"}
+    fields = {
+        "title": "Mon titre",
+        "kind": "ordinaire",
+        "date": meeting["local_start"][:10],
+        "start_time": "09:30",
+        "end_time": "11:30",
+        "place": "Salle 2",
+    }
     response = web.post(url, {"version": "1", **fields})
     assert response.status_code == 409
     assert "modifiée entre-temps par" in response.text
@@ -90,8 +103,13 @@ def test_attendance_and_minutes_pages(web, agent):
     page = web.get(f"{base}/presences")
     assert page.status_code == 200 and "Quorum non atteint" in page.text
     ids = [i["id"] for i in invitations]
-    form = {f"attendance_{ids[0]}": "present", f"attendance_{ids[1]}": "represented", f"mandate_{ids[1]}": str(ids[0]),
-            f"attendance_{ids[2]}": "represented", f"mandate_{ids[2]}": str(ids[0])}
+    form = {
+        f"attendance_{ids[0]}": "present",
+        f"attendance_{ids[1]}": "represented",
+        f"mandate_{ids[1]}": str(ids[0]),
+        f"attendance_{ids[2]}": "represented",
+        f"mandate_{ids[2]}": str(ids[0]),
+    }
     response = web.post(f"{base}/presences", form)
     assert response.status_code == 422 and "un seul mandat" in response.text
     form[f"attendance_{ids[2]}"], form[f"mandate_{ids[2]}"] = "absent", ""
@@ -112,8 +130,7 @@ def test_attendance_and_minutes_pages(web, agent):
 @pytest.mark.parametrize("document", ["convocation", "ordre-du-jour", "emargement"])
 def test_printable_pages_and_pdfs(web, agent, document):
     seed = seed_committee(agent)
-    meeting = new_meeting(agent, seed["committee"]["id"], local_in(30),
-                          title="Réunion – l’été « TEH » œuvre").json()
+    meeting = new_meeting(agent, seed["committee"]["id"], local_in(30), title="Réunion – l’été « TEH » œuvre").json()
     agent.post(f"/api/meetings/{meeting['id']}/agenda", json={"title": "Point “spécial” – 2027 …"})
     base = f"/d/34/reunions/{meeting['id']}/imprimer/{document}"
     html = web.get(base)
@@ -135,12 +152,27 @@ def test_pdf_without_a_unicode_font_falls_back_to_latin1():
     printing.FONT_DIRS = ()
     try:
         start = dt.datetime(2026, 10, 26, 8, 30, tzinfo=dt.UTC)
-        meeting = {"title": "Réunion – l’été œuvre", "kind_label": "Réunion ordinaire", "starts_at": start,
-                   "local_end": start, "place": "Salle « A »", "video_url": "", "organiser_name": "Coord",
-                   "organiser_email": "c@example.org", "urgent": True, "quorum_required": False}
-        data = {"meeting": meeting, "department": {"name": "Hérault", "code": "34", "timezone": "Europe/Paris"},
-                "committee": {"name": "CDPD"}, "items": [], "invitations": [], "decisions": [],
-                "summary": {"agenda_minutes": 0, "meeting_minutes": 60}}
+        meeting = {
+            "title": "Réunion – l’été œuvre",
+            "kind_label": "Réunion ordinaire",
+            "starts_at": start,
+            "local_end": start,
+            "place": "Salle « A »",
+            "video_url": "",
+            "organiser_name": "Coord",
+            "organiser_email": "c@example.org",
+            "urgent": True,
+            "quorum_required": False,
+        }
+        data = {
+            "meeting": meeting,
+            "department": {"name": "Hérault", "code": "34", "timezone": "Europe/Paris"},
+            "committee": {"name": "CDPD"},
+            "items": [],
+            "invitations": [],
+            "decisions": [],
+            "summary": {"agenda_minutes": 0, "meeting_minutes": 60},
+        }
         for render in printing.RENDERERS.values():
             assert render(data).startswith(b"%PDF")
         assert printing.latin1("l’été – œuvre …") == "l'été - oeuvre ..."

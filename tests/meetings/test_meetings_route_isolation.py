@@ -30,8 +30,13 @@ def _seed(api: Any) -> dict[str, Any]:
     item = api.post(f"{base}/agenda", json={"title": f"Point {MARK}"}).json()
     decision = api.post(f"{base}/decisions", json={"text": f"Décision {MARK}"}).json()
     invitation = api.get(f"{base}/invitations").json()["items"][0]
-    return {"code": "34", "meeting_id": meeting["id"], "item_id": item["id"], "decision_id": decision["id"],
-            "invitation_id": invitation["id"]}
+    return {
+        "code": "34",
+        "meeting_id": meeting["id"],
+        "item_id": item["id"],
+        "decision_id": decision["id"],
+        "invitation_id": invitation["id"],
+    }
 
 
 def _fill(path: str, ids: dict[str, Any]) -> str:
@@ -59,8 +64,13 @@ def test_an_agent_of_93_meets_only_404_on_every_meetings_route(app, client, web,
             path = _fill(route.path, ids)
             if path.startswith("/api/"):
                 body = {"version": 1, "title": "x", "text": "x", "minutes": "x", "direction": "up", "role": "info"}
-                response = client.request(method, path, headers=headers, params={"department": "34"},
-                                          json=body if method in {"POST", "PATCH", "PUT"} else None)
+                response = client.request(
+                    method,
+                    path,
+                    headers=headers,
+                    params={"department": "34"},
+                    json=body if method in {"POST", "PATCH", "PUT"} else None,
+                )
             elif method == "GET":
                 response = web.get(path)
             else:

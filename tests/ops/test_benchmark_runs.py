@@ -15,8 +15,22 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_a_small_benchmark_reports_every_route_and_measurement(tmp_path):
     output = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "coord.app.cli", "bench", "--scale", "0.02", "--seconds", "0.2", "--output", str(output)],
-        cwd=ROOT, env={**os.environ, "PICCOLO_CONF": "coord.app.piccolo_conf"}, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "coord.app.cli",
+            "bench",
+            "--scale",
+            "0.02",
+            "--seconds",
+            "0.2",
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PICCOLO_CONF": "coord.app.piccolo_conf"},
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]

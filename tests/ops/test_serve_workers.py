@@ -41,8 +41,14 @@ def _children(pid: int) -> list[int]:
 def _migrated(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'coord.sqlite3'}"
     for args in (("migrate",), ("reference", "load")):
-        done = subprocess.run([sys.executable, "-m", "coord.app.cli", *args], cwd=ROOT, env=_env(url),
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [sys.executable, "-m", "coord.app.cli", *args],
+            cwd=ROOT,
+            env=_env(url),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert done.returncode == 0, done.stderr
     return url
 
@@ -52,8 +58,10 @@ def test_two_web_processes_share_the_port_and_stop_together(tmp_path):
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "coord.app.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT, env=_env(url, COORD_SCHEDULER_ENABLED="false", COORD_BASE_URL=f"http://127.0.0.1:{port}"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=_env(url, COORD_SCHEDULER_ENABLED="false", COORD_BASE_URL=f"http://127.0.0.1:{port}"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 60
@@ -82,11 +90,19 @@ def test_several_processes_on_sqlite_need_the_scheduler_apart(tmp_path):
     url = _migrated(tmp_path)
     refused = subprocess.run(
         [sys.executable, "-m", "coord.app.cli", "serve", "--port", str(_free_port()), "--workers", "2"],
-        cwd=ROOT, env=_env(url, COORD_SCHEDULER_ENABLED="true"), capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=_env(url, COORD_SCHEDULER_ENABLED="true"),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert refused.returncode != 0 and "coord worker" in refused.stderr
     too_many = subprocess.run(
         [sys.executable, "-m", "coord.app.cli", "serve", "--workers", "0"],
-        cwd=ROOT, env=_env(url), capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=_env(url),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert too_many.returncode != 0 and "--workers" in too_many.stderr

@@ -27,14 +27,16 @@ def department_conditions(tree: ast.AST) -> list[int]:
     """Lines comparing a département column or key, or filtering on one with `is_in`."""
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and any(_names_department(side) for side in [node.left, *node.comparators]):
-            lines.append(node.lineno)
-        elif (
+        compares = isinstance(node, ast.Compare) and any(
+            _names_department(side) for side in [node.left, *node.comparators]
+        )
+        filters = (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in {"is_in", "not_in"}
             and _names_department(node.func.value)
-        ):
+        )
+        if compares or filters:
             lines.append(node.lineno)
     return lines
 

@@ -64,7 +64,7 @@ async def _feed_token() -> str:
 
 
 def test_tokens_never_reach_the_access_log_nor_the_error_log(app, monkeypatch, caplog):
-    from coord.calendar import routes
+    from coord.calendar import subscription
 
     token = run(_feed_token())
     invitation = "WzQyLCJpbnZpdGF0aW9uIl0.c2lnbmF0dXJlLWRlLXRlc3Q"
@@ -77,7 +77,7 @@ def test_tokens_never_reach_the_access_log_nor_the_error_log(app, monkeypatch, c
         async def broken(feed_token: str) -> Any:
             raise RuntimeError(f"cannot build the feed of /r/calendrier/{feed_token}")
 
-        monkeypatch.setattr(routes.feeds, "feed_for_token", broken)
+        monkeypatch.setattr(subscription.feeds, "feed_for_token", broken)
         assert httpx.get(f"{url}/r/calendrier/{token}.ics").status_code == 500
         time.sleep(0.2)  # the access line of the last request
     text = output.getvalue()

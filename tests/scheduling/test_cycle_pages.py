@@ -16,15 +16,14 @@ JUNE = dt.datetime(2026, 6, 15, 8, tzinfo=dt.UTC)
 
 @pytest.fixture
 def june() -> Iterator[None]:
-    """The pages read the meetings clock: mid-June 2026, the yearly meeting is still to plan."""
-    from coord.core.clock import FrozenClock
-    from coord.meetings import service
+    """The pages read the process clock: mid-June 2026, the yearly meeting is still to plan."""
+    from coord.core.clock import FrozenClock, use_clock
 
-    service.use_clock(FrozenClock(JUNE))
+    use_clock(FrozenClock(JUNE))
     try:
         yield
     finally:
-        service.use_clock(None)
+        use_clock(None)
 
 
 def test_a_prefecture_agent_accepts_the_proposed_date_and_gets_a_draft_yearly_meeting(june, web, make_user, api_as):
@@ -34,8 +33,11 @@ def test_a_prefecture_agent_accepts_the_proposed_date_and_gets_a_draft_yearly_me
     page = web.get("/d/75/cycle?annee=2026")
     assert page.status_code == 200
     assert "lundi 19 octobre 2026 à 09 h 30" in page.text and "Non planifiée" in page.text
-    response = web.post("/d/75/cycle/accepter", {"year": "2026", "committee_kind": "cdpd_pleniere", "slot": "0",
-                                                 "place": "Préfecture de police, salle 2"}, follow_redirects=False)
+    response = web.post(
+        "/d/75/cycle/accepter",
+        {"year": "2026", "committee_kind": "cdpd_pleniere", "slot": "0", "place": "Préfecture de police, salle 2"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     meeting_id = int(response.headers["location"].rsplit("/", 1)[-1])
     meeting = api_as("national", None).get(f"/api/meetings/{meeting_id}").json()["meeting"]
@@ -59,8 +61,9 @@ def test_without_a_cdpd_committee_the_agent_is_told_to_create_it(june, web, make
 def test_marking_and_unmarking_an_unavailable_day_from_the_page(june, web, make_user):
     agent = make_user("prefecture", "57")
     web.login(agent.email)
-    response = web.post("/d/57/cycle/indisponibilites", {"date": "2026-10-19", "reason": "Congrès"},
-                        follow_redirects=True)
+    response = web.post(
+        "/d/57/cycle/indisponibilites", {"date": "2026-10-19", "reason": "Congrès"}, follow_redirects=True
+    )
     assert response.status_code == 200 and "Congrès" in response.text
     assert "lundi 19 octobre 2026 à 09 h 30" not in response.text
     bad = web.post("/d/57/cycle/indisponibilites", {"date": "19/10/2026"})
@@ -126,7 +129,8 @@ def test_the_national_table_shows_at_once_what_changed_since_the_last_look(june,
     run(run_tick(JUNE))
     assert paris()["slots"][0]["proposal_stored"]
     agent = api_as("prefecture", "75")
-    accepted = agent.post("/api/departments/75/cycle/accept",
-                          json={"year": 2026, "committee_kind": "cdpd_pleniere", "place": "Salle 2"})
+    accepted = agent.post(
+        "/api/departments/75/cycle/accept", json={"year": 2026, "committee_kind": "cdpd_pleniere", "place": "Salle 2"}
+    )
     assert accepted.status_code in (200, 201), accepted.text
     assert paris()["slots"][0]["meeting"]

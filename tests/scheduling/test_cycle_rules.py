@@ -100,10 +100,17 @@ def test_a_convocation_later_than_five_days_before_is_refused_unless_urgent(api_
     api = api_as("prefecture", "75")
     committee = seed_cdpd(api, "75")["committee"]
     start = dt.datetime.now(ZoneInfo("Europe/Paris")).replace(microsecond=0) + dt.timedelta(days=3)
-    meeting = api.post("/api/meetings", json={
-        "committee": committee["id"], "title": "Réunion annuelle TEH", "kind": "annuelle_teh", "place": "Préfecture",
-        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
-    }).json()
+    meeting = api.post(
+        "/api/meetings",
+        json={
+            "committee": committee["id"],
+            "title": "Réunion annuelle TEH",
+            "kind": "annuelle_teh",
+            "place": "Préfecture",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        },
+    ).json()
     refused = api.post(f"/api/meetings/{meeting['id']}/convene", json={})
     assert refused.status_code == 422 and "cinq jours" in refused.text
     accepted = api.post(f"/api/meetings/{meeting['id']}/convene", json={"urgent": True})
@@ -112,8 +119,8 @@ def test_a_convocation_later_than_five_days_before_is_refused_unless_urgent(api_
 
 def test_the_dry_run_lists_what_the_tick_then_sends_and_writes_nothing(api_as, database):
     from coord.app.jobs import run_tick
-    from coord.scheduling.reminders import plan_reminders
     from coord.scheduling.tables import CycleProposal
+    from coord.scheduling.tasks import plan_reminders
 
     seed_cdpd(api_as("prefecture", "75"), "75")
     at = dt.datetime(2026, 9, 10, 6, tzinfo=dt.UTC)
@@ -122,7 +129,11 @@ def test_the_dry_run_lists_what_the_tick_then_sends_and_writes_nothing(api_as, d
     env = {"COORD_DATABASE_URL": database.url, "PICCOLO_CONF": "coord.app.piccolo_conf", "PATH": ""}
     result = subprocess.run(
         [sys.executable, "-m", "coord.app.cli", "worker", "--dry-run", "--at", "2026-09-10T08:00+02:00"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "rien n'est envoyé" in result.stdout and "[cycle_not_planned]" in result.stdout

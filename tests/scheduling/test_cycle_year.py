@@ -34,7 +34,8 @@ async def _react(code: str, now: dt.datetime, seeds: dict[str, Any]) -> None:
 
     scope, clock = Scope(SYSTEM), FrozenClock(now)
     rows = await OutboxMessage.select(OutboxMessage.kind).where(
-        OutboxMessage.department == seeds[code]["department_id"])
+        OutboxMessage.department == seeds[code]["department_id"]
+    )
     kinds = {r["kind"] for r in rows}
     meeting = await _meeting_of(code)
     if meeting is None:
@@ -46,14 +47,18 @@ async def _react(code: str, now: dt.datetime, seeds: dict[str, Any]) -> None:
         # The first member declines at once; the second never answers.
         declined = seeds[code]["contacts"][0]["id"]
         await Invitation.update({Invitation.answer: "declined", Invitation.answer_sequence: 1000}).where(
-            (Invitation.meeting == meeting["id"]) & (Invitation.contact == declined))
+            (Invitation.meeting == meeting["id"]) & (Invitation.contact == declined)
+        )
     elif meeting["status"] == "convened" and meeting["ends_at"] < now:
         await service.mark_held(scope, meeting["id"], clock=clock)
     elif meeting["status"] == "held" and meeting["minutes_published_at"] is None and "cycle_minutes_due" in kinds:
         current = await service.load(scope, meeting["id"])
-        await minutes.update_minutes(scope, meeting["id"], {"version": current["version"],
-                                                            "minutes": "Présents : ... Points examinés : ..."},
-                                     clock=clock)
+        await minutes.update_minutes(
+            scope,
+            meeting["id"],
+            {"version": current["version"], "minutes": "Présents : ... Points examinés : ..."},
+            clock=clock,
+        )
         await minutes.publish(scope, meeting["id"], clock=clock)
 
 
@@ -111,8 +116,10 @@ def test_a_year_of_reminders_each_sent_once_for_paris_moselle_and_guyane(api_as,
     # Moselle's prefect is away 12-23 October: the date moves past the end of summer time.
     moselle = apis["57"]
     for day in range(12, 24):
-        response = moselle.post("/api/departments/57/cycle/unavailable-dates",
-                                json={"date": f"2026-10-{day:02d}", "reason": "Agenda du préfet"})
+        response = moselle.post(
+            "/api/departments/57/cycle/unavailable-dates",
+            json={"date": f"2026-10-{day:02d}", "reason": "Agenda du préfet"},
+        )
         assert response.status_code == 201, response.text
 
     states = run(_year(seeds))
@@ -127,10 +134,17 @@ def test_a_year_of_reminders_each_sent_once_for_paris_moselle_and_guyane(api_as,
         meeting = run(_meeting_of(code))
         assert meeting["starts_at"] == proposal["proposed_start"] and meeting["minutes_published_at"] is not None
         rows = outbox_rows(department=seeds[code]["department_id"])
-        assert kinds_of(rows) == Counter({
-            "cycle_proposal": 1, "cycle_not_planned": 1, "cycle_convocation_due": 1, "cycle_minutes_due": 1,
-            "convocation": 2, "reminder:nudge": 1, "reminder:agenda": 1,
-        }), code
+        assert kinds_of(rows) == Counter(
+            {
+                "cycle_proposal": 1,
+                "cycle_not_planned": 1,
+                "cycle_convocation_due": 1,
+                "cycle_minutes_due": 1,
+                "convocation": 2,
+                "reminder:nudge": 1,
+                "reminder:agenda": 1,
+            }
+        ), code
         # The invitee reminders went to the member who had not declined, and only to them.
         reminded = {r["to_email"] for r in rows if r["kind"] == "reminder"}
         assert reminded == {seeds[code]["contacts"][1]["email"]}

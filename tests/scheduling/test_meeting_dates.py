@@ -152,9 +152,7 @@ def test_holiday_subdivision_for() -> None:
 
 @pytest.mark.parametrize("year", [2025, 2028, 2030])
 @pytest.mark.parametrize("subdivision", [None, "57", "6AE", *sorted(ABOLITION_DAYS)])
-def test_is_working_day_matches_weekday_and_holidays_all_year(
-    year: int, subdivision: str | None
-) -> None:
+def test_is_working_day_matches_weekday_and_holidays_all_year(year: int, subdivision: str | None) -> None:
     holidays_of_year = public_holidays(year, subdivision)
     day = date(year, 1, 1)
     count = 0
@@ -164,11 +162,7 @@ def test_is_working_day_matches_weekday_and_holidays_all_year(
         count += expected
         day += timedelta(days=1)
     weekday_holidays = sum(1 for d in holidays_of_year if d.weekday() < 5)
-    weekdays = sum(
-        1
-        for n in range(366 if year % 4 == 0 else 365)
-        if (date(year, 1, 1) + timedelta(n)).weekday() < 5
-    )
+    weekdays = sum(1 for n in range(366 if year % 4 == 0 else 365) if (date(year, 1, 1) + timedelta(n)).weekday() < 5)
     assert count == weekdays - weekday_holidays
 
 
@@ -187,9 +181,7 @@ def test_next_previous_and_add_working_days_around_christmas() -> None:
     assert next_working_day(christmas_eve, None) == date(2025, 12, 26)
     assert next_working_day(christmas_eve, "57") == date(2025, 12, 29)
     assert next_working_day(christmas_eve, "67") == date(2025, 12, 29)
-    assert next_working_day(christmas_eve, None, unavailable=[date(2025, 12, 26)]) == date(
-        2025, 12, 29
-    )
+    assert next_working_day(christmas_eve, None, unavailable=[date(2025, 12, 26)]) == date(2025, 12, 29)
     assert previous_working_day(date(2025, 12, 29), "57") == christmas_eve
     assert previous_working_day(date(2025, 12, 29), None) == date(2025, 12, 26)
     # Crosses the year and skips 1 January.
@@ -226,9 +218,7 @@ def test_proposal_is_a_local_working_day_in_the_window(
     # No working day of the window is closer to the anchor.
     anchor = date(year, 10, 18)
     distance = abs((day - anchor).days)
-    assert all(
-        abs((d - anchor).days) >= distance for d in working_days_of_window(year, subdivision)
-    )
+    assert all(abs((d - anchor).days) >= distance for d in working_days_of_window(year, subdivision))
     # Same answer with the département code instead of the subdivision.
     assert propose_meeting_date(year, tz, code) == (start, end)
 
@@ -252,9 +242,7 @@ def test_default_proposal_per_year(year: int, expected: date) -> None:
 def test_tie_break_prefers_tuesday_to_thursday_then_earlier() -> None:
     # Anchor Tuesday 21 October 2025 unavailable: Monday 20 and Wednesday 22 equally close.
     rule = YearlyMeetingRule(anchor_day=21)
-    start, _ = propose_meeting_date(
-        2025, "Europe/Paris", None, rule, unavailable=[date(2025, 10, 21)]
-    )
+    start, _ = propose_meeting_date(2025, "Europe/Paris", None, rule, unavailable=[date(2025, 10, 21)])
     assert start.date() == date(2025, 10, 22)
     # Anchor Thursday 18 October 2029 unavailable: Wednesday 17 beats Friday 19.
     start, _ = propose_meeting_date(2029, "Europe/Paris", None, unavailable=[date(2029, 10, 18)])
@@ -322,9 +310,7 @@ def test_entirely_unavailable_window_raises(
     )
     # Half unavailable, half taken: still nothing.
     with pytest.raises(NoDateAvailable):
-        propose_meeting_date(
-            2026, tz, subdivision, unavailable=every_day[::2], taken=every_day[1::2]
-        )
+        propose_meeting_date(2026, tz, subdivision, unavailable=every_day[::2], taken=every_day[1::2])
 
 
 def test_holiday_is_never_proposed_even_as_last_free_day() -> None:
@@ -345,9 +331,7 @@ def test_paris_offset_follows_dst_on_both_sides(year: int, subdivision: str | No
     assert any(d < change for d in days)
     assert any(d > change for d in days)
     for day in days:
-        start, end = propose_meeting_date(
-            year, "Europe/Paris", subdivision, unavailable=force(year, subdivision, day)
-        )
+        start, end = propose_meeting_date(year, "Europe/Paris", subdivision, unavailable=force(year, subdivision, day))
         assert start.date() == day
         expected = timedelta(hours=2) if day < change else timedelta(hours=1)
         assert start.utcoffset() == expected, day
@@ -357,12 +341,8 @@ def test_paris_offset_follows_dst_on_both_sides(year: int, subdivision: str | No
 
 def test_paris_dst_concrete_2025() -> None:
     # Last Sunday of October 2025 is the 26th.
-    friday, _ = propose_meeting_date(
-        2025, "Europe/Paris", None, unavailable=force(2025, None, date(2025, 10, 24))
-    )
-    monday, _ = propose_meeting_date(
-        2025, "Europe/Paris", None, unavailable=force(2025, None, date(2025, 10, 27))
-    )
+    friday, _ = propose_meeting_date(2025, "Europe/Paris", None, unavailable=force(2025, None, date(2025, 10, 24)))
+    monday, _ = propose_meeting_date(2025, "Europe/Paris", None, unavailable=force(2025, None, date(2025, 10, 27)))
     assert friday.isoformat() == "2025-10-24T09:30:00+02:00"
     assert monday.isoformat() == "2025-10-27T09:30:00+01:00"
     assert friday.astimezone(UTC) == datetime(2025, 10, 24, 7, 30, tzinfo=UTC)
@@ -370,16 +350,10 @@ def test_paris_dst_concrete_2025() -> None:
 
 
 @pytest.mark.parametrize("year", YEARS)
-@pytest.mark.parametrize(
-    ("code", "subdivision", "tz", "fixed_offset"), DEPARTEMENTS[4:], ids=DEPT_IDS[4:]
-)
-def test_overseas_offset_never_shifts(
-    year: int, code: str, subdivision: str, tz: str, fixed_offset: timedelta
-) -> None:
+@pytest.mark.parametrize(("code", "subdivision", "tz", "fixed_offset"), DEPARTEMENTS[4:], ids=DEPT_IDS[4:])
+def test_overseas_offset_never_shifts(year: int, code: str, subdivision: str, tz: str, fixed_offset: timedelta) -> None:
     for day in working_days_of_window(year, subdivision):
-        start, end = propose_meeting_date(
-            year, tz, subdivision, unavailable=force(year, subdivision, day)
-        )
+        start, end = propose_meeting_date(year, tz, subdivision, unavailable=force(year, subdivision, day))
         assert start.date() == day
         assert start.utcoffset() == fixed_offset
         assert end.utcoffset() == fixed_offset

@@ -16,8 +16,16 @@ def test_the_web_app_delivers_the_outbox_and_ticks_with_its_scheduler(db, settin
 
     enabled = dataclasses.replace(settings, scheduler_enabled=True, smtp_port=smtp_sink.port)
     app: Any = create_app(enabled, engine=db.engine)
-    run(outbox.queue(dedupe_key="test:lifespan", kind="test", to_email="a@example.gouv.fr", to_name="A",
-                     subject="Essai", text="Bonjour"))
+    run(
+        outbox.queue(
+            dedupe_key="test:lifespan",
+            kind="test",
+            to_email="a@example.gouv.fr",
+            to_name="A",
+            subject="Essai",
+            text="Bonjour",
+        )
+    )
     with TestClient(app, base_url="http://testserver.local"):
         scheduler = app.state.scheduler
         assert scheduler is not None and scheduler.scheduler.running

@@ -37,12 +37,22 @@ def _convened_meeting_in_two_days(api: Any) -> int:
 
     committee = seed_cdpd(api, "75", members=INVITEES)["committee"]
     start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=2)
-    meeting = api.post("/api/meetings", json={
-        "committee": committee["id"], "title": "Réunion annuelle TEH", "kind": "annuelle_teh", "place": "Préfecture",
-        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
-    }).json()
-    run(Meeting.update({Meeting.status: "convened", Meeting.convened_at: start - dt.timedelta(days=12)}).where(
-        Meeting.id == meeting["id"]))
+    meeting = api.post(
+        "/api/meetings",
+        json={
+            "committee": committee["id"],
+            "title": "Réunion annuelle TEH",
+            "kind": "annuelle_teh",
+            "place": "Préfecture",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        },
+    ).json()
+    run(
+        Meeting.update({Meeting.status: "convened", Meeting.convened_at: start - dt.timedelta(days=12)}).where(
+            Meeting.id == meeting["id"]
+        )
+    )
     run(Invitation.update({Invitation.answer: "accepted"}).where(Invitation.meeting == meeting["id"]))
     return meeting["id"]
 
@@ -63,9 +73,22 @@ def workers(database: Any, tmp_path: Path) -> Iterator[Callable[..., subprocess.
         }
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "coord.app.cli", "worker", "--outbox-seconds", "0.5", "--tick-seconds", "3600",
-             "--lease", str(lease)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "coord.app.cli",
+                "worker",
+                "--outbox-seconds",
+                "0.5",
+                "--tick-seconds",
+                "3600",
+                "--lease",
+                str(lease),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         started.append(process)
         return process
@@ -125,8 +148,11 @@ def test_two_workers_at_once_send_each_reminder_once(api_as, workers, database):
     _convened_meeting_in_two_days(api_as("prefecture", "75"))
     with SmtpSink(host="127.0.0.1", port=0, data_status=lambda raw: time.sleep(0.02)) as sink:
         one, two = workers(sink.port, lease=300), workers(sink.port, lease=300)
-        _wait(lambda: len(_reminders()) == INVITEES and {r["status"] for r in _reminders()} == {"sent"}, 90,
-              "every reminder to be sent")
+        _wait(
+            lambda: len(_reminders()) == INVITEES and {r["status"] for r in _reminders()} == {"sent"},
+            90,
+            "every reminder to be sent",
+        )
         for process in (one, two):
             process.terminate()  # SIGTERM: a clean stop
         for process in (one, two):

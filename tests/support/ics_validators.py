@@ -79,8 +79,7 @@ def libical_errors(text: str) -> list[str]:
 # (calendar-interop.md: clients would mail the organiser an acceptance). This one libical error
 # is therefore expected in feeds, and only there; every other restriction still applies.
 _PUBLISH_WITHOUT_ORGANIZER = (
-    "VEVENT: Failed iTIP restrictions for ORGANIZER property. "
-    "Expected 1 instances of the property and got 0"
+    "VEVENT: Failed iTIP restrictions for ORGANIZER property. Expected 1 instances of the property and got 0"
 )
 
 

@@ -1,10 +1,9 @@
-"""Départements: JSON API, the national list and each département's overview page."""
+"""Départements: the national list (`/departements`) and each département's overview (`/d/{code}`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, get
 from litestar.response import Redirect, Template
 
@@ -12,32 +11,6 @@ from coord.access import Scope
 from coord.committees.kinds import COMMITTEE_KINDS
 from coord.overview import service
 from coord.web.forms import department_context, page
-
-
-class DepartmentOut(msgspec.Struct):
-    code: str
-    name: str
-    region: str
-    region_code: str
-    prefecture: str
-    timezone: str
-    holiday_subdivision: str | None
-
-
-class DepartmentApi(Controller):
-    path = "/api/departments"
-    tags = ["Territoires"]
-
-    @get("/", summary="Les départements visibles par l'utilisateur")
-    async def list(self, access: Scope, region: str | None = None, q: str | None = None) -> list[DepartmentOut]:
-        return [
-            DepartmentOut(**service.department_out(d))
-            for d in await service.list_departments(access, region=region, q=q)
-        ]
-
-    @get("/{code:str}", summary="Un département")
-    async def read(self, access: Scope, code: str) -> DepartmentOut:
-        return DepartmentOut(**service.department_out(await access.department(code)))
 
 
 class DepartmentPages(Controller):
@@ -59,5 +32,4 @@ class DepartmentPages(Controller):
         )
 
 
-API_ROUTES: list[Any] = [DepartmentApi]
-PAGE_ROUTES: list[Any] = [DepartmentPages]
+ROUTES: list[Any] = [DepartmentPages]

@@ -30,7 +30,7 @@ from coord.core.db import transaction
 from coord.core.french import date_fr
 from coord.core.settings import current_settings
 from coord.mail import outbox
-from coord.mail.tables import OutboxMessage
+from coord.mail import render as mails
 from coord.meetings import notify
 from coord.meetings.tables import Invitation, Meeting
 from coord.scheduling.config import CycleConfig, cycle_config
@@ -296,22 +296,13 @@ async def _plan_invitees(
             )
 
 
-async def _already_queued(keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows = await OutboxMessage.select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.is_in(chunk))
-        found.update(r["dedupe_key"] for r in rows)
-    return found
-
-
 async def plan(now: dt.datetime, config: CycleConfig | None = None) -> Plan:
     """What is due at `now` and not sent yet. Reads only."""
     config = config or cycle_config()
     result = Plan(now=now)
     await _plan_slots(result, config, None)
     await _plan_meetings(result, config)
-    sent = await _already_queued([r.dedupe_key for r in result.reminders])
+    sent = await outbox.already_queued_many(r.dedupe_key for r in result.reminders)
     result.reminders = [r for r in result.reminders if r.dedupe_key not in sent]
     return result
 
@@ -339,14 +330,6 @@ async def store_proposal(slot: Slot, now: dt.datetime) -> bool:
     return bool(inserted)
 
 
-SUBJECTS = {
-    "cycle_proposal": "Réunion annuelle de coordination TEH {year} : date proposée",
-    "cycle_not_planned": "Relance : réunion annuelle de coordination TEH {year} non planifiée",
-    "cycle_convocation_due": "Relance : convocation à envoyer – {title}",
-    "cycle_minutes_due": "Relance : compte rendu à publier – {title}",
-}
-
-
 async def _queue_prefecture_mail(reminder: DueReminder) -> bool:
     settings = current_settings()
     context = {
@@ -355,16 +338,15 @@ async def _queue_prefecture_mail(reminder: DueReminder) -> bool:
         "organiser_name": settings.organiser_name,
         "organiser_email": settings.organiser_email,
     }
-    meeting = context.get("meeting") or {}
-    subject = SUBJECTS[reminder.kind].format(year=context.get("year", ""), title=meeting.get("title", ""))
+    mail = mails.render(reminder.kind, context)  # templates/mails/cycle_*.subject.txt, .txt, .html
     return await outbox.queue(
         dedupe_key=reminder.dedupe_key,
         kind=reminder.kind,
         to_email=reminder.to_email,
         to_name=reminder.to_name,
-        subject=subject,
-        text=notify.render(f"mails/{reminder.kind}.txt", **context),
-        html=notify.render(f"mails/{reminder.kind}.html", **context),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
         department_id=reminder.department_id,
         entity="meeting" if reminder.meeting_id else "cycle",
         entity_id=reminder.meeting_id,

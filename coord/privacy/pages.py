@@ -1,51 +1,15 @@
-"""Erasing a contact: the JSON API (`POST /api/contacts/{id}/erase`) and the confirmation page of the
-contact (`/d/{code}/contacts/{id}/effacer`)."""
+"""Erasing a contact, the confirmation page of the contact (`/d/{code}/contacts/{id}/effacer`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 
 from coord.access import DepartmentRow, Permission, Scope
 from coord.partners import service as partners
-from coord.partners.schemas import ContactOut
 from coord.privacy import erasure
 from coord.web.forms import department_context, form_data, page, redirect
-
-
-class ErasureOut(msgspec.Struct):
-    """The erased contact and what the erasure rewrote (counts only: the values are gone)."""
-
-    contact: ContactOut
-    already_erased: bool
-    links_revoked: int
-    mails_not_sent: int
-    rewritten: dict[str, int]
-    detached: int
-
-
-@post(
-    "/api/contacts/{contact_id:int}/erase",
-    tags=["Partenaires"],
-    status_code=200,
-    summary="Effacer les données personnelles d'un contact (RGPD, irréversible)",
-    description="Nom, fonction, courriel et téléphone remplacés par « Contact effacé » dans la fiche, le journal "
-    "et les courriels (envoyés ou en attente, invitations d'agenda comprises) ; le contact est désactivé pour de bon, "
-    "ses liens et calendriers révoqués, les courriels qui l'attendaient ne partent pas. Réunions, invitations, "
-    "présences et actions sont conservées. Un second appel ne change rien (`already_erased`).",
-)
-async def erase_contact(access: Scope, contact_id: int) -> ErasureOut:
-    report = await erasure.erase_contact(access, contact_id)
-    return ErasureOut(
-        contact=ContactOut(**await partners.get_contact(access, contact_id)),
-        already_erased=report.already_erased,
-        links_revoked=report.links_revoked,
-        mails_not_sent=report.mails_not_sent,
-        rewritten=report.rewritten,
-        detached=report.detached,
-    )
 
 
 class ErasurePages(Controller):
@@ -94,5 +58,4 @@ class ErasurePages(Controller):
         )
 
 
-API_ROUTES: list[Any] = [erase_contact]
-PAGE_ROUTES: list[Any] = [ErasurePages]
+ROUTES: list[Any] = [ErasurePages]

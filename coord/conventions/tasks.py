@@ -17,6 +17,7 @@ from typing import Any
 from coord.access import SYSTEM
 from coord.conventions import lifecycle, mails, service
 from coord.conventions.tables import Convention, ConventionSignatory
+from coord.core import clock
 from coord.core.db import transaction
 
 logger = logging.getLogger("coord.conventions")
@@ -35,7 +36,7 @@ async def advance_statuses(now: dt.datetime) -> int:
     for candidate in candidates:
         async with transaction():
             row = await service._locked_row(candidate["id"])
-            today = service.local_today(now, row["timezone"])
+            today = clock.local_today(row["timezone"], now)
             if row["next_transition_on"] is None or row["next_transition_on"] > today:
                 continue
             model = catalogue.get(row["model_code"])
@@ -63,7 +64,7 @@ async def _expiry_reminders(now: dt.datetime) -> int:
     for candidate in candidates:
         async with transaction():
             row = await service._locked_row(candidate["id"])
-            today = service.local_today(now, row["timezone"])
+            today = clock.local_today(row["timezone"], now)
             if row["next_reminder_on"] is None or row["next_reminder_on"] > today:
                 continue
             model = catalogue.get(row["model_code"])
@@ -121,7 +122,7 @@ async def due_reminders(now: dt.datetime | None = None) -> int:
     """Everything due at `now`: status changes first (a convention that has just become expiring
     gets its reminder in the same run), then expiry and signature reminders. Returns the number of
     mails queued."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     changed = await advance_statuses(now)
     queued = await _expiry_reminders(now) + await _signature_reminders(now)
     if changed or queued:

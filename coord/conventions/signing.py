@@ -1,0 +1,81 @@
+"""The public page behind a convention's signature link (`/r/signature/{token}`, no account): the
+convention and the signing form; the token is the credential."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Template
+
+from coord.access import department_of
+from coord.conventions import lifecycle, service
+from coord.conventions.tables import Convention, ConventionSignatory
+from coord.core import clock
+from coord.core.errors import Conflict, ValidationFailed
+from coord.links import service as links
+from coord.web.forms import form_data, page
+
+
+async def _signature_view(signatory_id: int) -> dict[str, Any]:
+    signatory = (
+        await ConventionSignatory.select(*service.SIGNATORY_COLUMNS)
+        .where(ConventionSignatory.id == signatory_id)
+        .first()
+    )
+    if signatory is None:
+        raise links.LinkInvalid("Cette demande de signature n'existe plus.")
+    convention = await Convention.select(*service.COLUMNS).where(Convention.id == signatory["convention"]).first()
+    if convention is None:
+        raise links.LinkInvalid("Cette convention n'existe plus.")
+    department = await department_of(convention)
+    model = service.models().get(convention["model_code"])
+    today = clock.local_today(department["timezone"] if department else "Europe/Paris")
+    return {
+        "signatory": service.signatory_out(signatory),
+        "convention": convention,
+        "model": model,
+        "status_label": lifecycle.STATUSES.get(convention["status"], convention["status"]),
+        "superseded": signatory["amendment"] != convention["amendment"],
+        "today": today.isoformat(),
+    }
+
+
+def _invalid(exc: links.LinkInvalid) -> Template:
+    return page("error.html", status=exc.status_code, title="Lien non valide", detail=exc.message)
+
+
+@get("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
+async def signature_page(token: str) -> Template:
+    """Shows the convention and the form; never changes anything (mail scanners open links)."""
+    try:
+        link = await links.resolve(token, service.LINK_PURPOSE)
+        view = await _signature_view(link.target_id)
+    except links.LinkInvalid as exc:
+        return _invalid(exc)
+    return page("conventions/sign.html", **view, values={"signed_on": view["today"]}, errors={}, done=None)
+
+
+@post("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
+async def signature_confirm(token: str, request: Request) -> Template:
+    try:
+        link = await links.resolve(token, service.LINK_PURPOSE)
+        view = await _signature_view(link.target_id)
+    except links.LinkInvalid as exc:
+        return _invalid(exc)
+    data = await form_data(request)
+    actor = service.signer_principal(view["signatory"]["email"], view["convention"]["department"])
+    try:
+        await service.record_signature(actor, link.target_id, data.get("signed_on"))
+    except ValidationFailed as exc:
+        errors = exc.errors
+        if "role" in errors:
+            errors = {"signed_on": errors["role"], **{k: v for k, v in errors.items() if k != "role"}}
+        return page("conventions/sign.html", status=422, **view, values=data, errors=errors, done=None)
+    except Conflict as exc:
+        return page("conventions/sign.html", status=409, **view, values=data, errors={"form": exc.message}, done=None)
+    view = await _signature_view(link.target_id)
+    return page("conventions/sign.html", **view, values={}, errors={}, done=True)
+
+
+ROUTES: list[Any] = [signature_page, signature_confirm]
