@@ -104,3 +104,10 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True, stream: I
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # uvicorn's own configuration, if one ever ran in this process, gives its loggers handlers and
+    # levels of their own and stops them propagating: bring their lines back to the one JSON handler.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        server_logger = logging.getLogger(name)
+        server_logger.handlers[:] = []
+        server_logger.propagate = True
+        server_logger.setLevel(logging.NOTSET)

@@ -7,10 +7,10 @@ its `dedupe_key` is what stops the same mail from being queued again (`outbox.qu
 what was sent. Pending, sending and failed mails are never purged (they may still be sent, or are
 being looked into).
 
-Cost: the index `outbox_message (status, purged_at, sent_at)` holds, under `status = 'sent' AND
-purged_at IS NULL`, only the sent mails not purged yet, by sending time; each run reads the range
+Cost: the index `outbox_message (purged_at, status, sent_at)` holds, under `purged_at IS NULL AND
+status = 'sent'`, only the sent mails not purged yet, by sending time; each run reads the range
 before the cutoff, that is what became due since the last run, whatever the history. It runs daily
-in the scheduler (`coord.worker.scheduler`), in short transactions of `BATCH` rows, and is idempotent.
+(`coord.app.jobs.periodic_jobs`), in short transactions of `BATCH` rows, and is idempotent.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from coord.core.errors import CoordError
+from coord.core.french import MONTHS
 
 __all__ = [
     "NoDateAvailable",
@@ -51,21 +52,6 @@ _MONDAY, _FRIDAY = 0, 4
 _SATURDAY = 5
 # Upper bound for day-by-day searches: `unavailable` is finite but may cover years.
 _MAX_SEARCH_DAYS = 3 * 366
-
-_MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 # Département codes whose public-holiday calendar differs from the general one.
 _DEPARTEMENT_SUBDIVISIONS: dict[str, str] = {
@@ -103,7 +89,7 @@ class NoDateAvailable(CoordError):
 def format_date_fr(day: date) -> str:
     """`date(2025, 10, 1)` -> "1er octobre 2025" (independent of the process locale)."""
     number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {_MONTHS_FR[day.month - 1]} {day.year}"
+    return f"{number} {MONTHS[day.month - 1]} {day.year}"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coord.core.clock import local_today
+
 
 def seed(api: Any, code: str = "34") -> dict[str, Any]:
     org = api.post(
@@ -64,8 +66,10 @@ def seed(api: Any, code: str = "34") -> dict[str, Any]:
     }
 
 
-def due(days: int) -> str:
-    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+def due(days: int, timezone: str = "Europe/Paris") -> str:
+    """A due date `days` after today in the département's zone (the Hérault's by default): the
+    machine's own date is a day behind Paris between 22:00 and midnight UTC."""
+    return (local_today(timezone) + dt.timedelta(days=days)).isoformat()
 
 
 def owned_item(

@@ -167,10 +167,11 @@ def test_filters_sort_and_counts(api_as):
     import datetime as dt
 
     from coord.actions.tables import ActionItem
+    from coord.core.clock import local_today
     from tests.conftest import run
 
     run(
-        ActionItem.update({ActionItem.due_on: dt.date.today() - dt.timedelta(days=3)}).where(
+        ActionItem.update({ActionItem.due_on: local_today("Europe/Paris") - dt.timedelta(days=3)}).where(
             ActionItem.id == late["id"]
         )
     )
