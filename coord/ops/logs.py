@@ -95,6 +95,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+QUIET_LOGGERS = ("apscheduler", "mail.log")
+
+
 def configure_logging(level: str = "INFO", *, json_lines: bool = True, stream: IO[str] | None = None) -> None:
     install_redaction()
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -111,3 +114,7 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True, stream: I
         server_logger.handlers[:] = []
         server_logger.propagate = True
         server_logger.setLevel(logging.NOTSET)
+    # Every scheduler run and every SMTP command of the demo's mail sink would be a line: keep their
+    # warnings and errors only.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
