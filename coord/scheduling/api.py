@@ -11,88 +11,19 @@ from litestar.params import Parameter
 
 from coord.access import Scope
 from coord.core.clock import now
-from coord.core.validation import DbInt
 from coord.meetings import schemas as meeting_schemas
 from coord.partners.schemas import to_dict
 from coord.scheduling import service
+from coord.scheduling.schemas import (
+    AcceptIn,
+    CycleRowOut,
+    DepartmentCycleOut,
+    ReminderOut,
+    UnavailableIn,
+    UnavailableOut,
+)
 
 Year = Annotated[int | None, Parameter(ge=service.MIN_YEAR, le=service.MAX_YEAR)]
-
-
-class MeetingRefOut(msgspec.Struct):
-    id: int
-    title: str
-    status: str
-    starts_at: str
-    minutes_published_at: str | None
-
-
-class ReminderOut(msgspec.Struct):
-    kind: str
-    kind_label: str
-    to_email: str
-    status: str
-    created_at: dt.datetime
-    sent_at: dt.datetime | None
-
-
-class SlotOut(msgspec.Struct):
-    committee_kind: str
-    committee_kind_label: str
-    slot: int
-    year: int
-    state: str
-    state_label: str
-    late_reason: str
-    window_start: str
-    window_end: str
-    proposed_start: str | None
-    proposed_end: str | None
-    proposal_stored: bool
-    meeting: MeetingRefOut | None
-    convocation_deadline: str | None
-    minutes_deadline: str | None
-    reminders: list[ReminderOut]
-
-
-class UnavailableOut(msgspec.Struct):
-    date: str
-    reason: str
-
-
-class DepartmentCycleOut(msgspec.Struct):
-    department: str
-    department_name: str
-    region: str
-    timezone: str
-    year: int
-    state: str
-    state_label: str
-    slots: list[SlotOut]
-    unavailable_dates: list[UnavailableOut]
-
-
-class CycleRowOut(msgspec.Struct):
-    department: str
-    department_name: str
-    region: str
-    region_code: str
-    year: int
-    state: str
-    state_label: str
-    slots: list[SlotOut]
-
-
-class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
-    committee_kind: str
-    place: str
-    year: DbInt | None = None
-    slot: DbInt = 0
-
-
-class UnavailableIn(msgspec.Struct, forbid_unknown_fields=True):
-    date: dt.date
-    reason: str = ""
 
 
 def _slots(slots: list[dict[str, Any]]) -> list[dict[str, Any]]:
