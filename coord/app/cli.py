@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from coord.access import SYSTEM, Scope
 from coord.accounts.service import create_token, create_user
@@ -39,8 +40,6 @@ def _run(coro: Awaitable[Any]) -> Any:
 
 
 async def migrate() -> None:
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
     await prepare_sqlite(current_engine())
     result = await run_forwards(app_name="all")
     if not result.success:

@@ -64,8 +64,8 @@ class CommitteePages(Controller):
         )
 
     @get("/nouvelle")
-    async def new(self, access: Scope, code: str) -> Template:
-        return await self._form(access, await access.department(code), {}, {})
+    async def new(self, access: Scope, department: DepartmentRow) -> Template:
+        return await self._form(access, department, {}, {})
 
     @post("/nouvelle")
     async def create(self, access: Scope, department: DepartmentRow, code: str, request: Request) -> Response:

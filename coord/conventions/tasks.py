@@ -10,6 +10,7 @@ instance) queues nothing twice. Its queries read only due rows, through the inde
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -132,7 +133,5 @@ async def due_reminders(now: dt.datetime | None = None) -> int:
 
 def remind(now: dt.datetime | None = None) -> dict[str, Any]:
     """`coord conventions remind`: run the periodic work once from the command line."""
-    import asyncio
-
     queued = asyncio.run(due_reminders(now))
     return {"queued": queued}

@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+import asyncpg
+
 from coord.core import clock
 from coord.core.db import current_engine, is_sqlite, transaction
 from coord.core.settings import current_settings
@@ -37,10 +39,6 @@ def backoff(attempts: int) -> dt.timedelta:
 def _is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.IntegrityError):
         return "UNIQUE" in str(exc).upper()
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return False
     return isinstance(exc, asyncpg.UniqueViolationError)
 
 

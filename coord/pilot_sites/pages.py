@@ -65,12 +65,12 @@ class PilotSitePages(Controller):
         )
 
     @get("/")
-    async def list(self, access: Scope, code: str) -> Template:
-        return await self._list(access, await access.department(code))
+    async def list(self, access: Scope, department: DepartmentRow) -> Template:
+        return await self._list(access, department)
 
     @get("/nouveau")
-    async def new(self, access: Scope, code: str) -> Template:
-        return await self._form(access, await access.department(code), {"status": "actif"}, {})
+    async def new(self, access: Scope, department: DepartmentRow) -> Template:
+        return await self._form(access, department, {"status": "actif"}, {})
 
     @post("/nouveau")
     async def create(self, access: Scope, department: DepartmentRow, code: str, request: Request) -> Response:

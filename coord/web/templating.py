@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -19,8 +20,6 @@ __all__ = ["DAYS", "MONTHS", "STATIC_DIR", "TEMPLATES_DIR", "date_fr", "short_da
 
 def query_with(params: dict[str, Any], **changes: Any) -> str:
     """The current query string with some parameters changed (pagination links keep filters)."""
-    from urllib.parse import urlencode
-
     merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
     return "?" + urlencode(merged)
 

@@ -15,6 +15,7 @@ import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from coord.core.db import current_engine
@@ -34,8 +35,6 @@ async def tick_lock(name: str) -> AsyncIterator[bool]:
     if not isinstance(engine, PostgresEngine):
         yield True
         return
-    import asyncpg
-
     connection = await asyncpg.connect(engine.config["dsn"])
     try:
         transaction = connection.transaction()
