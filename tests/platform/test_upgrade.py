@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ENGINES, PG_ADMIN_DSN, ROOT, run
+from tests.conftest import ENGINES, PG_ADMIN_DSN, ROOT, _pg_admin, run
 
 # The last release before the code moved into coord/app, coord/access, coord/ics, coord/pilot_sites...
 PREVIOUS_RELEASE = "d1e66d7"
@@ -100,16 +100,6 @@ async def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
         await conn.close()
 
 
-async def _pg(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_database_of_the_previous_release_upgrades_with_every_row_intact(engine: str, tmp_path: Path) -> None:
     previous = _previous_release(tmp_path)
@@ -118,7 +108,7 @@ def test_a_database_of_the_previous_release_upgrades_with_every_row_intact(engin
         url = f"sqlite:///{tmp_path / 'previous.sqlite3'}"
     else:
         dbname = f"coord_upgrade_{uuid.uuid4().hex[:8]}"
-        run(_pg(f'CREATE DATABASE "{dbname}"'))
+        run(_pg_admin(f'CREATE DATABASE "{dbname}"'))
         url = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + dbname
     try:
         _run_python(PREVIOUS_RELEASE_SETUP, url=url, pythonpath=previous, cwd=previous)
@@ -136,4 +126,4 @@ def test_a_database_of_the_previous_release_upgrades_with_every_row_intact(engin
             assert [row[:width] for row in after[table]] == rows, f"rows of {table} changed on upgrade"
     finally:
         if dbname:
-            run(_pg(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+            run(_pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
