@@ -67,7 +67,7 @@ MIN_LINK_VALIDITY = dt.timedelta(days=1)
 # -- data ---------------------------------------------------------------------------------------
 
 
-async def _load(meeting_id: int) -> dict[str, Any]:
+async def meeting_data(meeting_id: int) -> dict[str, Any]:
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     if meeting is None:
         raise LookupError(f"meeting {meeting_id} not found")
@@ -132,7 +132,7 @@ def agenda_text(committee: str, agenda: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _event(data: dict[str, Any], *, sequence: int | None = None) -> CalendarEvent:
+def calendar_event(data: dict[str, Any], *, sequence: int | None = None) -> CalendarEvent:
     meeting, department = data["meeting"], data["department"]
     tz = ZoneInfo(department["timezone"])
     settings = current_settings()
@@ -253,7 +253,7 @@ async def _queue_request(data: dict[str, Any], targets: list[dict[str, Any]], *,
     if meeting["status"] == "cancelled":
         return 0
     sequence = meeting["sequence"]
-    event = _event(data)
+    event = calendar_event(data)
     attendees = [_attendee(i, sequence) for i in _active(data)]
     now = clock.now()
     calendar = b""  # the same invitation for everyone (it lists every attendee): built once, if needed
@@ -291,7 +291,7 @@ async def queue_convocation(meeting_id: int, invitation_ids: list[int] | None = 
 
     The convocation, or an update after a change: a new SEQUENCE or version makes a new mail,
     a retry of the same change does not."""
-    data = await _load(meeting_id)
+    data = await meeting_data(meeting_id)
     meeting = data["meeting"]
     wanted = None if invitation_ids is None else set(invitation_ids)
     targets = [i for i in _active(data) if wanted is None or i["id"] in wanted]
@@ -306,7 +306,7 @@ async def queue_reminder(
     Never to those who declined; with `only_unanswered`, only to those who have not answered the
     current version of the meeting. `now` is the caller's clock (the day of the dedupe key); the
     scheduler passes `key` (e.g. "agenda") to make a reminder once per meeting and kind instead."""
-    data = await _load(meeting_id)
+    data = await meeting_data(meeting_id)
     sequence = data["meeting"]["sequence"]
     targets = [
         i
@@ -330,7 +330,7 @@ async def _queue_cancel(
     sequence: int,
 ) -> int:
     meeting = data["meeting"]
-    event = replace(_event(data, sequence=sequence), status="CANCELLED")
+    event = replace(calendar_event(data, sequence=sequence), status="CANCELLED")
     listed = [_attendee(i, sequence) for i in attendees]
     now = clock.now()
     whole = kind == "cancellation"
@@ -359,7 +359,7 @@ async def _queue_cancel(
 
 async def queue_cancellation(meeting_id: int) -> int:
     """METHOD:CANCEL with STATUS:CANCELLED to every active invitee (the caller has bumped SEQUENCE)."""
-    data = await _load(meeting_id)
+    data = await meeting_data(meeting_id)
     active = _active(data)
     return await _queue_cancel(data, active, active, kind="cancellation", sequence=data["meeting"]["sequence"])
 
@@ -372,7 +372,7 @@ async def queue_removal(invitation_id: int) -> int:
     row = await Invitation.select(Invitation.meeting).where(Invitation.id == invitation_id).first()
     if row is None:
         return 0
-    data = await _load(row["meeting"])
+    data = await meeting_data(row["meeting"])
     targets = [i for i in data["invitations"] if i["id"] == invitation_id]
     await links.revoke("invitation", invitation_id)
     if data["meeting"]["status"] == "cancelled":

@@ -23,9 +23,12 @@ class Meeting(Table, tablename="meeting"):
     status = Varchar(length=20, default="draft", index=True)  # draft | convened | held | cancelled
     organiser_email = Varchar(length=254, default="")
     organiser_name = Varchar(length=200, default="")
-    # iCalendar identity: the UID never changes; SEQUENCE rises on each significant change.
+    # iCalendar identity: the UID never changes; SEQUENCE rises with every update mailed to anyone,
+    # so each attendee's copies only rise (RFC 5546 §2.1.4).
     uid = Varchar(length=120, unique=True)
     sequence = Integer(default=0)
+    # The SEQUENCE of the last change of time or place: answers to an earlier one no longer hold.
+    answers_sequence = Integer(default=0)
     # Optimistic locking: every update says which version it read.
     version = Integer(default=1)
     urgent = Boolean(default=False)
@@ -61,6 +64,11 @@ class Invitation(Table, tablename="invitation"):
     answer_sequence = Integer(null=True, default=None)
     answer_dtstamp = Timestamptz(null=True, default=None)
     delegate = ForeignKey(Contact, on_delete=OnDelete.set_null, null=True, default=None)
+    # The invitation of the invitee who delegated to this one (ATTENDEE;DELEGATED-FROM).
+    delegated_from = Integer(null=True, default=None)
+    # The highest SEQUENCE this attendee was sent (REQUEST or CANCEL): anything sent next is above it,
+    # and a REPLY claiming a higher one answers nothing Coord sent.
+    sent_sequence = Integer(null=True, default=None)
     comment = Varchar(length=500, default="")
     attendance = Varchar(length=20, default="unknown")  # unknown|present|video|excused|absent|represented
     represented_by = Integer(null=True, default=None)  # invitation id of the member holding the mandate

@@ -84,17 +84,11 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="meetings", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="meetings", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Meeting", tablename="meeting", schema=None, columns=None
-    )
+    manager.add_table(class_name="Meeting", tablename="meeting", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Decision", tablename="decision", schema=None, columns=None
-    )
+    manager.add_table(class_name="Decision", tablename="decision", schema=None, columns=None)
 
     manager.add_table(
         class_name="AgendaItem",
@@ -103,9 +97,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Invitation", tablename="invitation", schema=None, columns=None
-    )
+    manager.add_table(class_name="Invitation", tablename="invitation", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Meeting",
