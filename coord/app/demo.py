@@ -24,6 +24,7 @@ from coord.pilot_sites import service as pilot_sites
 from coord.pilot_sites.tables import PilotSite
 from coord.plans.tables import Plan
 from coord.territory.tables import Department
+from coord.territory.working_days import is_working_day, next_working_day
 
 DEMO_PASSWORD = "Coord-demo-2026"  # noqa: S105 (printed on purpose for the demo)
 
@@ -294,6 +295,7 @@ async def _meetings(scope: Scope) -> None:
             "start_time": "09:30",
             "end_time": "12:00",
             "place": "Préfecture de l'Hérault, salle Jean Moulin, Montpellier",
+            "confirm_day": True,  # whatever day it fell on, it was held
         },
     )
     # The past meeting is recorded as already held: its convocation went out before Coord was used.
@@ -315,8 +317,8 @@ async def _meetings(scope: Scope) -> None:
         await minutes.add_decision(scope, past["id"], {"text": text})
     await _actions(scope, past["id"], today)
     upcoming = today + dt.timedelta(days=30)
-    while upcoming.weekday() >= 5:
-        upcoming += dt.timedelta(days=1)
+    if not is_working_day(upcoming, "34"):
+        upcoming = next_working_day(upcoming, "34")
     await meetings.create_meeting(
         scope,
         {

@@ -24,6 +24,8 @@ from coord.conventions import signing as conventions_links
 from coord.mail import demo_pages as mail_pages
 from coord.meetings import answers as meetings_links
 from coord.meetings import api as meetings_api
+from coord.meetings import inbox_routes as meetings_inbox
+from coord.meetings import minutes_routes as meetings_minutes
 from coord.meetings import pages as meetings_pages
 from coord.overview import api as overview_api
 from coord.overview import pages as overview_pages
@@ -66,6 +68,7 @@ def api_routes() -> list[Any]:
         *committees_api.ROUTES,
         *pilot_sites_api.ROUTES,
         *meetings_api.ROUTES,
+        *meetings_inbox.API_ROUTES,
         *calendar_api.ROUTES,
         *audit_api.ROUTES,
         *conventions_api.ROUTES,
@@ -84,6 +87,8 @@ def page_routes() -> list[Any]:
         *committees_pages.ROUTES,
         *pilot_sites_pages.ROUTES,
         *meetings_pages.ROUTES,
+        *meetings_inbox.PAGE_ROUTES,
+        *meetings_minutes.ROUTES,
         *calendar_pages.ROUTES,
         *audit_pages.ROUTES,
         *mail_pages.ROUTES,

@@ -7,6 +7,7 @@ from coord.actions.tables import ActionEvent
 from coord.conventions.tables import ConventionSignatory
 from coord.links import service as links
 from coord.meetings import seams as meeting_seams
+from coord.meetings.inbox_tables import InboxItem
 from coord.privacy import erasure
 
 
@@ -24,3 +25,24 @@ def connect_domains() -> None:
         )
     )
     erasure.register_detached(ConventionSignatory.contact)
+    # Mails received about a meeting (replies to check, proposals, messages) copy the sender's
+    # address and name, and their free text may name anyone.
+    erasure.register_copies(
+        erasure.Copies(
+            "received_mails",
+            InboxItem,
+            text=(
+                InboxItem.sender,
+                InboxItem.sender_name,
+                InboxItem.envelope_sender,
+                InboxItem.subject,
+                InboxItem.body,
+                InboxItem.note,
+                InboxItem.attendee_email,
+                InboxItem.delegated_to,
+                InboxItem.delegate_name,
+                InboxItem.comment,
+                InboxItem.decision_note,
+            ),
+        )
+    )

@@ -68,7 +68,12 @@ async def create_feed(access: Scope, data: FeedIn) -> FeedCreated:
     return FeedCreated(id=link.id, url=link.url, webcal_url=link.webcal_url)
 
 
-@delete("/api/feeds/{feed_id:int}", tags=["Calendrier"], summary="Révoquer un lien d'abonnement")
+@delete(
+    "/api/feeds/{feed_id:int}",
+    tags=["Calendrier"],
+    summary="Révoquer un lien d'abonnement",
+    description="L'adresse du calendrier répond ensuite 410 (Gone) : les applications cessent de l'interroger.",
+)
 async def revoke_feed(access: Scope, feed_id: int) -> None:
     await feeds.revoke_feed_link(access, feed_id)
 

@@ -1,14 +1,20 @@
-"""A small SMTP/LMTP listener that feeds calendar replies (iMIP REPLY) to Coord.
+"""A small SMTP/LMTP listener for the organiser mailbox: calendar answers (iMIP REPLY, REFRESH,
+COUNTER) and every other mail partners send back (`coord.calendar.ingest.ingest_mail`).
 
 Point the mail system's delivery for the organiser mailbox (or a copy of it: Postfix
 `recipient_bcc_maps`, a Sieve `redirect`, Dovecot LMTP proxy...) at this listener:
-`coord imip listen --port 2525` (`--lmtp` for LMTP). Each message is answered:
-- `250 OK` when the reply was applied or ignored as stale (nothing to retry);
-- `550 5.6.0 <reason>` when it can never be used (not a calendar reply, unknown meeting, address not
-  invited, meeting cancelled); the reason is the French one, reduced to ASCII for the SMTP line;
+`coord imip listen --port 2525` (`--lmtp` for LMTP). A forwarding that rewrites the envelope sender
+(SRS) makes every reply « à vérifier » unless the receiving server's Authentication-Results are
+trusted (`imip_trusted_authserv_id`). Each message is answered:
+- `250 OK` when it was taken: a reply applied, ignored as stale or kept for an agent to check, an
+  invitation sent again, a proposal or a message filed on its meeting, a mail forwarded to
+  `imip_forward_to`, an out-of-office about no meeting dropped. A person is never sent a bounce for
+  answering a convocation;
+- `550 5.1.1 <reason>` for a mail about no meeting of Coord when no forward mailbox is configured;
+  the reason is the French one, reduced to ASCII for the SMTP line;
 - `451 4.3.0` on an internal error (database down...): the sending server keeps the mail and retries.
 
-aiosmtpd runs its own event loop in a thread. `ingest_reply` runs on that loop: Piccolo opens a
+aiosmtpd runs its own event loop in a thread. `ingest_mail` runs on that loop: Piccolo opens a
 connection per query on SQLite and on PostgreSQL without a pool, so this is safe in the CLI process.
 Do not start this listener inside a process whose PostgreSQL pool belongs to another loop (the web
 server's): run it as its own process.
@@ -25,7 +31,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from coord.calendar.ingest import MAX_MESSAGE_BYTES, ingest_reply
+from coord.calendar.ingest import MAX_MESSAGE_BYTES, NO_MEETING, ingest_mail
 
 logger = logging.getLogger("coord.calendar.lmtp")
 
@@ -40,7 +46,7 @@ def smtp_text(text: str, limit: int = 300) -> str:
 
 
 class ReplyHandler:
-    """aiosmtpd handler: every message delivered is one calendar reply (or a mail holding one)."""
+    """aiosmtpd handler: every message delivered to the organiser mailbox, calendar or not."""
 
     def __init__(self, *, source: str = "lmtp") -> None:
         self.source = source
@@ -56,13 +62,17 @@ class ReplyHandler:
     async def _status(self, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content or b""
         data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogateescape")
+        # aiosmtpd keeps the null sender of bounces and auto-replies (MAIL FROM:<>) as "<>".
+        sender = "" if envelope.mail_from in (None, "<>") else str(envelope.mail_from)
         try:
-            result = await ingest_reply(data, source=self.source)
+            result = await ingest_mail(data, source=self.source, envelope_sender=sender)
         except Exception:  # never crash the listener; the sending server will retry
-            logger.exception("calendar reply from %s could not be processed", envelope.mail_from)
+            logger.exception("mail from %s could not be processed", envelope.mail_from)
             return TEMPORARY_FAILURE
-        if result.status == "rejected":
-            return f"550 5.6.0 {smtp_text(result.reason_fr) or 'Reponse de calendrier refusee'}"
+        if result.status == "unmatched":
+            return f"550 5.1.1 {smtp_text(result.reason_fr or NO_MEETING)}"
+        if result.status == "rejected":  # what the listener cannot even read (too large)
+            return f"550 5.6.0 {smtp_text(result.reason_fr) or 'Message refuse'}"
         return "250 OK"
 
 

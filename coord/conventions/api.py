@@ -58,6 +58,16 @@ class SignatoryPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
 
 class AmendIn(msgspec.Struct, forbid_unknown_fields=True):
     subject: str
+    text: str = ""
+
+
+class AmendmentPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    subject: str | msgspec.UnsetType = msgspec.UNSET
+    text: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class WithdrawIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str = ""
 
 
 class TerminateIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -92,9 +102,36 @@ class SignatoryOut(msgspec.Struct):
     signed_on: dt.date | None
     refused_on: dt.date | None
     document_ref: str
+    version_label: str = ""
+
+
+class AmendmentOut(msgspec.Struct):
+    """An amendment and the state of its own signature round (« Avenant n° 1 : 3/8 signatures »)."""
+
+    id: int
+    convention: int
+    number: int
+    subject: str
+    text: str
+    status: str
+    status_label: str
+    opened_at: dt.datetime
+    signed_on: dt.date | None
+    in_force_from: dt.date | None
+    closed_on: dt.date | None
+    close_reason: str
+    required_count: int
+    signed_count: int
+    complete: bool
+    missing_roles: list[MissingRoleOut]
+    progress_label: str
+    signatories: list[SignatoryOut] | None = None
 
 
 class ConventionOut(msgspec.Struct):
+    """A convention: its status and signatures are those of its text in force (`version_label`,
+    `amendment`); an amendment being signed is apart, in `open_amendment`."""
+
     id: int
     department: str
     department_name: str
@@ -118,6 +155,10 @@ class ConventionOut(msgspec.Struct):
     complete: bool
     missing_roles: list[MissingRoleOut]
     signatories: list[SignatoryOut] | None = None
+    version_label: str = "Texte initial"
+    amendment_text: str = ""
+    text_in_force_since: dt.date | None = None
+    open_amendment: AmendmentOut | None = None
 
 
 class RequirementOut(msgspec.Struct):
@@ -148,6 +189,10 @@ def convention_struct(data: dict[str, Any]) -> ConventionOut:
 
 def signatory_struct(data: dict[str, Any]) -> SignatoryOut:
     return SignatoryOut(**data)
+
+
+def amendment_struct(data: dict[str, Any]) -> AmendmentOut:
+    return msgspec.convert(data, AmendmentOut, from_attributes=False)
 
 
 class ConventionApi(Controller):
@@ -201,7 +246,10 @@ class ConventionApi(Controller):
     async def remove(self, access: Scope, convention_id: int) -> None:
         await service.delete_convention(access, convention_id)
 
-    @get("/{convention_id:int}/signatories", summary="Signataires de la version en cours")
+    @get(
+        "/{convention_id:int}/signatories",
+        summary="Signataires du texte en vigueur, puis ceux de l'avenant en cours (champ amendment : leur version)",
+    )
     async def signatories(self, access: Scope, convention_id: int) -> list[SignatoryOut]:
         return [signatory_struct(s) for s in await service.list_signatories(access, convention_id)]
 
@@ -229,9 +277,37 @@ class ConventionApi(Controller):
     async def send_request(self, access: Scope, convention_id: int, signatory_id: int) -> SignatoryOut:
         return signatory_struct(await service.send_request(access, convention_id, signatory_id))
 
-    @post("/{convention_id:int}/amend", summary="Ouvrir un avenant : les signatures sont à recueillir à nouveau")
+    @post(
+        "/{convention_id:int}/amend",
+        summary="Ouvrir un avenant, signé à part : la convention reste en vigueur sur son texte actuel",
+    )
     async def amend(self, access: Scope, convention_id: int, data: AmendIn) -> ConventionOut:
         return convention_struct(await service.amend(access, convention_id, to_dict(data)))
+
+    @get("/{convention_id:int}/amendments", summary="Avenants de la convention (du plus récent au plus ancien)")
+    async def amendments(self, access: Scope, convention_id: int) -> list[AmendmentOut]:
+        return [amendment_struct(a) for a in await service.list_amendments(access, convention_id)]
+
+    @get("/{convention_id:int}/amendment", summary="L'avenant en cours de signature, ses signataires et sa progression")
+    async def open_amendment(self, access: Scope, convention_id: int) -> AmendmentOut:
+        return amendment_struct(await service.get_open_amendment(access, convention_id))
+
+    @patch("/{convention_id:int}/amendment", summary="Modifier l'objet ou le texte de l'avenant en cours")
+    async def update_amendment(self, access: Scope, convention_id: int, data: AmendmentPatch) -> AmendmentOut:
+        return amendment_struct(await service.update_amendment(access, convention_id, to_dict(data)))
+
+    @post("/{convention_id:int}/amendment/withdraw", summary="Abandonner l'avenant en cours")
+    async def withdraw_amendment(self, access: Scope, convention_id: int, data: WithdrawIn) -> ConventionOut:
+        return convention_struct(await service.withdraw_amendment(access, convention_id, to_dict(data)))
+
+    @get("/{convention_id:int}/amendment/signatories", summary="Signataires de l'avenant en cours")
+    async def amendment_signatories(self, access: Scope, convention_id: int) -> list[SignatoryOut]:
+        amendment = await service.get_open_amendment(access, convention_id)
+        return [signatory_struct(s) for s in amendment["signatories"] or []]
+
+    @post("/{convention_id:int}/amendment/signatories", summary="Ajouter un signataire à l'avenant en cours")
+    async def add_amendment_signatory(self, access: Scope, convention_id: int, data: SignatoryIn) -> SignatoryOut:
+        return signatory_struct(await service.add_amendment_signatory(access, convention_id, to_dict(data)))
 
     @post("/{convention_id:int}/terminate", summary="Résilier une convention à une date")
     async def terminate(self, access: Scope, convention_id: int, data: TerminateIn) -> ConventionOut:

@@ -2,7 +2,9 @@
 conventions, their status and the signatures still missing; the same as CSV.
 
 A pilot site's conventions are those attached to it, and the conventions of its département not
-attached to any pilot site whose model belongs to the site's scheme.
+attached to any pilot site whose model belongs to the site's scheme. A site is covered by a
+convention in force whatever its amendments: an open amendment is shown next to it (its own
+signatures and missing roles), it never takes the coverage away.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ CSV_COLUMNS = (
     "signatures_requises",
     "roles_manquants",
     "fin",
+    "avenant_en_cours",
+    "avenant_signatures_obtenues",
+    "avenant_signatures_requises",
+    "avenant_roles_manquants",
 )
 
 
@@ -59,9 +65,8 @@ async def coverage(scope: Scope, *, department: str | None = None) -> list[dict[
         if departments
         else []
     )
-    current = await service._current_signatories(rows)
     catalogue = service.models()
-    conventions = [service.convention_out(r, current[r["id"]], catalogue) | {"_row": r} for r in rows]
+    conventions = [c | {"_row": r} for c, r in zip(await service.conventions_out(rows, catalogue), rows, strict=True)]
     result: list[dict[str, Any]] = []
     for site in sites:
         mine = []
@@ -89,6 +94,7 @@ async def coverage(scope: Scope, *, department: str | None = None) -> list[dict[
                 "missing_signatures": sum(
                     c["required_count"] - c["signed_count"] for c in mine if c["status"] in lifecycle.SIGNING
                 ),
+                "open_amendments": sum(1 for c in mine if c["open_amendment"]),
             }
         )
     return result
@@ -102,6 +108,7 @@ def summary(sites: list[dict[str, Any]]) -> dict[str, int]:
             1 for s in sites if not s["covered"] and any(c["status"] in lifecycle.SIGNING for c in s["conventions"])
         ),
         "without_convention": sum(1 for s in sites if not s["conventions"]),
+        "amendment_in_signature": sum(1 for s in sites if s["open_amendments"]),
     }
 
 
@@ -128,8 +135,9 @@ def to_csv(sites: list[dict[str, Any]]) -> str:
             site["status"],
         ]
         if not site["conventions"]:
-            writer.writerow([*head, "", "", "", "aucune convention", "", "", "", "", ""])
+            writer.writerow([*head, "", "", "", "aucune convention", "", "", "", "", "", "", "", "", ""])
         for c in site["conventions"]:
+            amendment = c["open_amendment"]
             writer.writerow(
                 [
                     *head,
@@ -142,6 +150,16 @@ def to_csv(sites: list[dict[str, Any]]) -> str:
                     c["required_count"],
                     missing_text(c),
                     c["ends_on"].isoformat() if c["ends_on"] else "",
+                    *(
+                        [
+                            amendment["number"],
+                            amendment["signed_count"],
+                            amendment["required_count"],
+                            missing_text(amendment),
+                        ]
+                        if amendment
+                        else ["", "", "", ""]
+                    ),
                 ]
             )
     return out.getvalue()

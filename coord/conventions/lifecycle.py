@@ -2,8 +2,14 @@
 signature progress against the model, and the next dates the periodic job must look at.
 
 Status flow: draft → in_signature → in_force → expiring → expired | terminated | renewed; a renewed
-convention (tacit renewal, new period) becomes expiring again before its new end; an amendment
-(avenant) puts an active convention back in signature.
+convention (tacit renewal, new period) becomes expiring again before its new end.
+
+An amendment (avenant) has a signature round of its own: the convention stays in force on its current
+text while the amendment is signed (its status, dates, renewals and expiry go on as if there were
+none) and the amendment's text becomes the text in force once every required role has signed it.
+Amendment flow: open → in_force | withdrawn (abandoned by the prefecture) | lapsed (the convention
+ended before the amendment was signed). A tacit renewal leaves an open amendment open: it applies to
+the new period once signed.
 """
 
 from __future__ import annotations
@@ -31,6 +37,13 @@ ACTIVE = frozenset({"in_force", "expiring", "renewed"})
 # Signatures can be collected (the convention is not yet, or no longer, complete).
 SIGNING = frozenset({"draft", "in_signature"})
 FINAL = frozenset({"expired", "terminated"})
+
+AMENDMENT_STATUSES: dict[str, str] = {
+    "open": "En cours de signature",
+    "in_force": "Entré en vigueur",
+    "withdrawn": "Abandonné",
+    "lapsed": "Caduc",
+}
 
 SIGNATORY_STATUSES: dict[str, str] = {
     "to_send": "À envoyer",
@@ -102,6 +115,18 @@ def progress(model: ConventionModel, signatories: Iterable[Mapping[str, Any]]) -
                 )
             )
     return Progress(required, done, tuple(missing), signed)
+
+
+def version_label(number: int) -> str:
+    """The text a signature round is about: the initial text (0) or the N-th amendment."""
+    return f"Avenant n° {number}" if number else "Texte initial"
+
+
+def amendment_progress_label(number: int, done: Progress) -> str:
+    """« Avenant n° 1 : 3/8 signatures »."""
+    return f"Avenant n° {number} : {done.signed_count}/{done.required_count} signature" + (
+        "s" if done.required_count > 1 else ""
+    )
 
 
 def notice_days(model: ConventionModel, default: int = DEFAULT_EXPIRING_DAYS) -> int:

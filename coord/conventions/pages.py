@@ -26,6 +26,31 @@ async def _convention_in(access: Scope, department: dict[str, Any], convention_i
     return convention
 
 
+def _pending(signatories: list[dict[str, Any]] | None) -> dict[int, str]:
+    """Signatories whose signature may still be recorded, for the « signature received » forms."""
+    return {
+        s["id"]: f"{s['organisation_name']} – {s['role_label']}"
+        for s in signatories or []
+        if s["status"] not in ("signed", "refused")
+    }
+
+
+# The amendment's forms sit on the same page as the convention's: their fields carry this prefix so
+# that no two fields share an id, and errors come back under the prefixed names.
+AMENDMENT_PREFIX = "avenant_"
+
+
+def _amendment_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {k.removeprefix(AMENDMENT_PREFIX): v for k, v in data.items() if k.startswith(AMENDMENT_PREFIX)}
+
+
+async def _on_amendment_fields(data: dict[str, Any], action: Any) -> Any:
+    try:
+        return await action(_amendment_fields(data))
+    except ValidationFailed as exc:
+        raise ValidationFailed({AMENDMENT_PREFIX + k: v for k, v in exc.errors.items()}) from exc
+
+
 def _base(department: dict[str, Any], convention_id: int | None = None) -> str:
     path = f"/d/{department['code']}/conventions"
     return f"{path}/{convention_id}" if convention_id else path
@@ -102,11 +127,9 @@ class ConventionPages(Controller):
     ) -> Template:
         model = service.models().get(convention["model"])
         organisations = await service.organisation_choices(access, department["id"])
-        pending = {
-            s["id"]: f"{s['organisation_name']} – {s['role_label']}"
-            for s in convention["signatories"]
-            if s["status"] not in ("signed", "refused")
-        }
+        pending = _pending(convention["signatories"])
+        opened = convention["open_amendment"]
+        amendments = await service.list_amendments(access, convention["id"])
         return page(
             "conventions/detail.html",
             status=status,
@@ -121,6 +144,11 @@ class ConventionPages(Controller):
             },
             contacts=await service.contact_choices(access, department["id"]),
             pending=pending,
+            amendment=opened,
+            amendment_pending=_pending(opened["signatories"]) if opened else {},
+            amendment_signed=bool(opened) and any(s["status"] == "signed" for s in opened["signatories"] or []),
+            amendments=amendments,
+            next_amendment=max([a["number"] for a in amendments] + [convention["amendment"]]) + 1,
             pilot_sites=await service.pilot_site_choices(access, department["id"]),
             values=values or {},
             errors=errors or {},
@@ -261,8 +289,98 @@ class ConventionPages(Controller):
             request,
             "avenant",
             action,
-            lambda c: f"Avenant n° {c['amendment']} ouvert : les signatures sont à recueillir à nouveau.",
+            lambda c: (
+                f"Avenant n° {c['open_amendment']['number']} ouvert : ses signatures sont à recueillir ; "
+                f"la convention reste {c['status_label'].lower()} sur son texte actuel."
+            ),
         )
+
+    @post("/{convention_id:int}/avenant/modifier")
+    async def update_amendment(
+        self, access: Scope, department: DepartmentRow, convention_id: int, request: Request
+    ) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await _on_amendment_fields(
+                data,
+                lambda fields: service.update_amendment(
+                    access, convention_id, {k: v for k, v in fields.items() if k in {"subject", "text"}}
+                ),
+            )
+
+        return await self._act(
+            access,
+            department,
+            convention_id,
+            request,
+            "avenant-modifier",
+            action,
+            lambda a: f"Avenant n° {a['number']} modifié.",
+        )
+
+    @post("/{convention_id:int}/avenant/abandonner")
+    async def withdraw_amendment(
+        self, access: Scope, department: DepartmentRow, convention_id: int, request: Request
+    ) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await _on_amendment_fields(
+                data, lambda fields: service.withdraw_amendment(access, convention_id, fields)
+            )
+
+        return await self._act(
+            access,
+            department,
+            convention_id,
+            request,
+            "avenant-abandon",
+            action,
+            lambda c: f"Avenant abandonné : la convention reste {c['status_label'].lower()} sur son texte actuel.",
+        )
+
+    @post("/{convention_id:int}/avenant/signataires")
+    async def add_amendment_signatory(
+        self, access: Scope, department: DepartmentRow, convention_id: int, request: Request
+    ) -> Response:
+        async def action(data: dict[str, Any]) -> Any:
+            return await _on_amendment_fields(
+                data, lambda fields: service.add_amendment_signatory(access, convention_id, fields)
+            )
+
+        return await self._act(
+            access,
+            department,
+            convention_id,
+            request,
+            "avenant-ajout-signataire",
+            action,
+            lambda s: f"{s['organisation_name']} ajouté(e) à l'avenant comme « {s['role_label']} ».",
+        )
+
+    @post("/{convention_id:int}/avenant/signature")
+    async def record_amendment_signature(
+        self, access: Scope, department: DepartmentRow, convention_id: int, request: Request
+    ) -> Response:
+        async def sign(fields: dict[str, Any]) -> Any:
+            signatory_id = fields.get("signatory")
+            if not str(signatory_id or "").isdigit():
+                raise ValidationFailed({"signatory": "Choisissez le signataire."})
+            return await service.sign(access, convention_id, int(str(signatory_id)), fields)
+
+        async def action(data: dict[str, Any]) -> Any:
+            return await _on_amendment_fields(data, sign)
+
+        def message(convention: dict[str, Any]) -> str:
+            opened = convention["open_amendment"]
+            if opened is None:  # that was the last signature required
+                return (
+                    f"Signature enregistrée : l'avenant n° {convention['amendment']} est entré en vigueur, "
+                    "son texte est celui de la convention."
+                )
+            return (
+                f"Signature enregistrée sur l'avenant n° {opened['number']} : "
+                f"{opened['signed_count']} sur {opened['required_count']} requises."
+            )
+
+        return await self._act(access, department, convention_id, request, "avenant-signature", action, message)
 
     @post("/{convention_id:int}/resilier")
     async def terminate(

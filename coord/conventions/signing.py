@@ -1,5 +1,7 @@
 """The public page behind a convention's signature link (`/r/signature/{token}`, no account): the
-convention and the signing form; the token is the credential."""
+convention, or the amendment the link's signatory is asked to sign, and the signing form; the token
+is the credential. A signature through the link of an amendment's signatory signs the amendment and
+leaves the convention's own signature record alone."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from litestar.response import Template
 
 from coord.access import department_of
 from coord.conventions import lifecycle, service
+from coord.conventions.service.rounds import amendment_by_number, round_signatories
 from coord.conventions.tables import Convention, ConventionSignatory
 from coord.core import clock
 from coord.core.errors import Conflict, ValidationFailed
@@ -31,12 +34,22 @@ async def _signature_view(signatory_id: int) -> dict[str, Any]:
     department = await department_of(convention)
     model = service.models().get(convention["model_code"])
     today = clock.local_today(department["timezone"] if department else "Europe/Paris")
+    stage = await service.round_of(convention, signatory["amendment"])
+    amendment = None
+    row = stage.amendment or (await amendment_by_number(convention["id"], stage.number) if stage.number else None)
+    if row is not None:
+        # The amendment this link signs, with its own progress (the convention's record is apart).
+        round_rows = await round_signatories(convention["id"], stage.number)
+        amendment = service.amendment_out(row, round_rows, model, with_signatories=False)
     return {
         "signatory": service.signatory_out(signatory),
         "convention": convention,
         "model": model,
         "status_label": lifecycle.STATUSES.get(convention["status"], convention["status"]),
-        "superseded": signatory["amendment"] != convention["amendment"],
+        "version_label": lifecycle.version_label(convention["amendment"]),
+        "amendment": amendment,
+        "superseded": stage.is_history,
+        "closed_message": stage.closed_message() if stage.is_history else "",
         "today": today.isoformat(),
     }
 

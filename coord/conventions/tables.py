@@ -13,8 +13,11 @@ from coord.territory.tables import Department
 class Convention(Table, tablename="convention"):
     """A convention made from a model of `conventions/*.toml` (`model_code`).
 
-    `amendment` is 0 for the original text and N for the N-th avenant; the signatories of the
-    current round are those whose `amendment` equals it, earlier rounds stay as history.
+    `amendment` is the number of the text in force: 0 for the original text, N once the N-th avenant
+    has been signed by every required role (`amendment_subject` is then its subject). The
+    signatories of the text in force are those whose `amendment` equals it; an open amendment
+    (`ConventionAmendment`) collects its own round, numbered after it, and earlier rounds stay as
+    history. `signed_on` is the date the original text was signed: amendments keep their own.
     `next_transition_on` and `next_reminder_on` are what the periodic job reads (indexed): the date
     of the next status change (expiring, end of period) and of the next expiry reminder."""
 
@@ -59,5 +62,28 @@ class ConventionSignatory(Table, tablename="convention_signatory"):
     signed_on = Date(null=True, default=None)
     refused_on = Date(null=True, default=None)
     document_ref = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ConventionAmendment(Table, tablename="convention_amendment"):
+    """An avenant to a convention, with its own signature round (the signatories whose `amendment`
+    equals `number`).
+
+    `status`: open (being signed; at most one per convention, a unique partial index says so),
+    in_force (signed by every required role on `signed_on`: its text is the convention's from
+    `in_force_from` until a later amendment), withdrawn (abandoned, `closed_on`, `close_reason`) or
+    lapsed (the convention ended before it was signed). Numbers are never reused."""
+
+    department = ForeignKey(Department, on_delete=OnDelete.restrict, null=False, index=True)
+    convention = ForeignKey(Convention, on_delete=OnDelete.cascade, null=False, index=True)
+    number = Integer(default=1)
+    subject = Text(default="")
+    text = Text(default="")
+    status = Varchar(length=20, default="open")
+    signed_on = Date(null=True, default=None)
+    in_force_from = Date(null=True, default=None)
+    closed_on = Date(null=True, default=None)
+    close_reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

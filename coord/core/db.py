@@ -6,6 +6,8 @@ table at once (the test suite runs the same tests on both engines in one process
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import warnings
 from collections.abc import AsyncIterator
@@ -124,11 +126,53 @@ async def transaction() -> AsyncIterator[Any]:
     DEFERRED fails with "database is locked" as soon as two writers meet."""
     engine = current_engine()
     if isinstance(engine, SQLiteEngine):
-        async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
-            yield txn
+        txn = engine.transaction(transaction_type=TransactionType.immediate)
     else:
-        async with engine.transaction() as txn:
-            yield txn
+        txn = engine.transaction()
+    try:
+        entered = await txn.__aenter__()
+    except BaseException:
+        await _give_back(txn)
+        raise
+    try:
+        yield entered
+    except BaseException as exc:
+        if not await _exit(txn, exc):
+            raise
+    else:
+        await _exit(txn, None)
+
+
+# Piccolo's transaction takes its connection, awaits BEGIN, and at the end awaits COMMIT or ROLLBACK
+# before giving the connection back: a task cancelled in one of those waits (a worker stopping) never
+# gave it back. asyncpg's pool then never closed (it waits for every connection), and an aiosqlite
+# connection's thread kept the process alive. `_exit` and `_give_back` close that gap.
+
+
+async def _exit(txn: Any, exc: BaseException | None) -> bool:
+    try:
+        return bool(await txn.__aexit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None))
+    except BaseException:
+        if getattr(txn, "context", None) is not None and txn.engine.current_transaction.get() is txn:
+            txn.engine.current_transaction.reset(txn.context)  # the task may go on without it
+        await _give_back(txn)
+        raise
+
+
+async def _give_back(txn: Any) -> None:
+    """Return the connection of a transaction that could not end normally (its database side is
+    rolled back: asyncpg's reset, or the closed connection)."""
+    connection = getattr(txn, "connection", None)
+    if connection is None or getattr(txn, "_parent", None) is not None:
+        return
+    pool = getattr(txn.engine, "pool", None)
+    # Shielded: the cancellation that interrupted the transaction must not interrupt this too. An
+    # error means the connection is already on its way back (a release the cancellation cut) or broken.
+    with contextlib.suppress(Exception):
+        if pool is not None:
+            await asyncio.shield(pool.release(connection))  # a no-op for a connection already given back
+        else:
+            await asyncio.shield(connection.close())
 
 
 async def prepare_sqlite(engine: Engine) -> None:

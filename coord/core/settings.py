@@ -40,6 +40,11 @@ class Settings:
     scheduler_enabled: bool = True
     mail_retention_days: int = 90  # sent mails' content is cleared after this many days (0: kept)
     demo_mode: bool = False
+    # Calendar replies by mail (coord.calendar.ingest): the authserv-id of the receiving mail server
+    # whose Authentication-Results (dkim=pass) vouch for a sender ("": none trusted), and the mailbox
+    # mails about no meeting are forwarded to ("": refused with a 550).
+    imip_trusted_authserv_id: str = ""
+    imip_forward_to: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -79,6 +79,10 @@ def _attendee(attendee: CalendarAttendee, *, rsvp: bool) -> vCalAddress:
     address.params["ROLE"] = attendee.role
     address.params["PARTSTAT"] = attendee.partstat
     address.params["RSVP"] = "TRUE" if rsvp else "FALSE"
+    if attendee.delegated_to:
+        address.params["DELEGATED-TO"] = f"mailto:{clean_email(attendee.delegated_to)}"
+    if attendee.delegated_from:
+        address.params["DELEGATED-FROM"] = f"mailto:{clean_email(attendee.delegated_from)}"
     return address
 
 
@@ -98,7 +102,7 @@ def full_description(event: CalendarEvent) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _event(event: CalendarEvent, now: datetime, *, status: str) -> icalendar.Event:
+def _event(event: CalendarEvent, now: datetime, *, status: str | None) -> icalendar.Event:
     """The VEVENT fields shared by every method (no ORGANIZER/ATTENDEE/VALARM)."""
     zone = check_tzid(event.tzid)
     start = _utc(event.start, "start").astimezone(zone)
@@ -135,7 +139,8 @@ def _event(event: CalendarEvent, now: datetime, *, status: str) -> icalendar.Eve
             video,
             parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Visioconférence"},
         )
-    vevent.add("status", status)
+    if status is not None:
+        vevent.add("status", status)
     vevent.add("transp", "OPAQUE")
     return vevent
 
@@ -156,7 +161,7 @@ def _itip(
     attendees: Sequence[CalendarAttendee],
     now: datetime,
     *,
-    status: str,
+    status: str | None,
 ) -> bytes:
     if not attendees:
         # Outlook offers no Accept/Decline unless the recipient is an ATTENDEE.
@@ -181,15 +186,20 @@ def build_request(event: CalendarEvent, attendees: Sequence[CalendarAttendee], n
     return _itip("REQUEST", event, attendees, now, status=event.status)
 
 
-def build_cancel(event: CalendarEvent, attendees: Sequence[CalendarAttendee], now: datetime) -> bytes:
-    """METHOD:CANCEL for the whole meeting; `event.sequence` must already be bumped."""
-    return _itip("CANCEL", event, attendees, now, status="CANCELLED")
+def build_cancel(
+    event: CalendarEvent, attendees: Sequence[CalendarAttendee], now: datetime, *, whole_meeting: bool = True
+) -> bytes:
+    """METHOD:CANCEL; `event.sequence` must be above what the attendees hold. The whole meeting
+    (STATUS:CANCELLED), or the listed attendees only (RFC 5546 §3.2.5: no STATUS then)."""
+    return _itip("CANCEL", event, attendees, now, status="CANCELLED" if whole_meeting else None)
 
 
 def _feed_event(event: CalendarEvent, now: datetime) -> icalendar.Event:
     if event.status not in EVENT_STATUSES:
         raise ValueError(f"unknown event status: {event.status!r}")
     vevent = _event(event, now, status=event.status)
+    # RFC 5546 §3.2.1: a PUBLISH VEVENT names its organiser (Coord's mailbox); still no ATTENDEE.
+    vevent.add("organizer", _address(event.organizer))
     if event.status == "CANCELLED":
         # Kept (subscribers would otherwise keep a stale copy) but visibly cancelled.
         vevent["SUMMARY"] = icalendar.vText(CANCELLED_PREFIX + str(vevent["SUMMARY"]))
@@ -197,7 +207,8 @@ def _feed_event(event: CalendarEvent, now: datetime) -> icalendar.Event:
     return vevent
 
 
-def _feed_todo(todo: CalendarTodo, now: datetime) -> icalendar.Todo:
+def _feed_todo(todo: CalendarTodo, now: datetime, organizer: Person | None) -> icalendar.Todo:
+    """A PUBLISH VTODO (RFC 5546 §3.4.1): DTSTAMP, DTSTART, ORGANIZER, PRIORITY, SUMMARY and UID."""
     if todo.status not in TODO_STATUSES:
         raise ValueError(f"unknown to-do status: {todo.status!r}")
     uid = clean_text(todo.uid, multiline=False)
@@ -214,10 +225,14 @@ def _feed_todo(todo: CalendarTodo, now: datetime) -> icalendar.Todo:
         vtodo.add("url", url)
     if description:
         vtodo.add("description", description)
-    if todo.start is not None and todo.start < todo.due:
-        vtodo.add("dtstart", todo.start)  # some validators (libical) expect one on a VTODO
-    if todo.organizer is not None:
-        vtodo.add("organizer", _address(todo.organizer))
+    # PUBLISH requires a DTSTART and RFC 5545 a DUE strictly after it: an item due the day it was
+    # created (or with no start) starts the day before its due date.
+    start = todo.start if todo.start is not None and todo.start < todo.due else todo.due - timedelta(days=1)
+    vtodo.add("dtstart", start)
+    organizer = todo.organizer or organizer
+    if organizer is None:
+        raise ValueError("a published to-do needs an organizer")
+    vtodo.add("organizer", _address(organizer))
     vtodo.add("priority", max(0, min(9, todo.priority)))
     vtodo.add("due", todo.due)  # a date: written as DUE;VALUE=DATE
     vtodo.add("status", todo.status)
@@ -230,9 +245,13 @@ def build_feed(
     now: datetime,
     *,
     todos: Sequence[CalendarTodo] = (),
+    organizer: Person | None = None,
 ) -> bytes:
-    """A subscription feed: METHOD:PUBLISH, no ORGANIZER/ATTENDEE (some clients would mail the
-    organiser an acceptance), no VALARM, cancelled meetings kept with STATUS:CANCELLED."""
+    """A subscription feed: METHOD:PUBLISH, cancelled meetings kept with STATUS:CANCELLED, no
+    VALARM. Every VEVENT and VTODO has the ORGANIZER RFC 5546 requires (the event's; for a to-do
+    without one, `organizer`, else the first event's) and no ATTENDEE, so no client has anyone to
+    reply for."""
+    todo_organizer = organizer or (events[0].organizer if events else None)
     calendar = _calendar("PUBLISH")
     feed_name = clean_text(name, multiline=False)
     calendar.add("x-wr-calname", feed_name)
@@ -244,5 +263,31 @@ def build_feed(
     for event in events:
         calendar.add_component(_feed_event(event, now))
     for todo in todos:
-        calendar.add_component(_feed_todo(todo, now))
+        calendar.add_component(_feed_todo(todo, now, todo_organizer))
+    return calendar.to_ical()
+
+
+def build_decline_counter(
+    event: CalendarEvent, attendee: CalendarAttendee, now: datetime, *, comment: str = ""
+) -> bytes:
+    """METHOD:DECLINECOUNTER to the attendee whose COUNTER the organiser refuses (RFC 5546 §3.2.8):
+    UID, the SEQUENCE echoed, DTSTAMP, ORGANIZER, that one ATTENDEE and an optional COMMENT.
+
+    No DTSTART or other event property: the event itself does not change. (libical's restriction
+    table, written after RFC 2446, wants no ATTENDEE nor SEQUENCE here; RFC 5546 asks for both.)"""
+    uid = clean_text(event.uid, multiline=False)
+    if not uid:
+        raise ValueError("uid must not be empty")
+    if event.sequence < 0:
+        raise ValueError("sequence must be >= 0")
+    calendar = _calendar("DECLINECOUNTER")
+    vevent = icalendar.Event()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", _utc(now, "now"))
+    vevent.add("sequence", event.sequence)
+    vevent.add("organizer", _address(event.organizer))
+    vevent.add("attendee", _address(attendee))
+    if text := clean_text(comment):
+        vevent.add("comment", text)
+    calendar.add_component(vevent)
     return calendar.to_ical()

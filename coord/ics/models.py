@@ -24,6 +24,8 @@ class CalendarAttendee:
     role: str  # CHAIR | REQ-PARTICIPANT | OPT-PARTICIPANT | NON-PARTICIPANT
     partstat: str = "NEEDS-ACTION"
     rsvp: bool = True
+    delegated_to: str = ""  # the delegate's address, on the attendee who delegated
+    delegated_from: str = ""  # the delegating attendee's address, on the delegate
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ def outgoing_mail(row: dict[str, Any]) -> OutgoingMail:
         html=row["body_html"] or None,
         calendar=row["calendar"].encode("utf-8") if row["calendar"] else None,
         calendar_method=row["calendar_method"] or None,
+        attachments=outbox.decode_attachments(row.get("attachments")),
         message_id=row["message_id"],
     )
 
@@ -71,8 +72,12 @@ async def deliver_due(
     smtp_settings: SmtpSettings | None = None,
     limit: int = 50,
     lease: dt.timedelta = outbox.LEASE,
+    stopping: asyncio.Event | None = None,
 ) -> DeliveryReport:
-    """Send one batch of due messages over one SMTP connection."""
+    """Send one batch of due messages over one SMTP connection.
+
+    Once `stopping` is set (a worker stopping), the batch ends after the message being sent, which
+    is marked, and hands the others back: a stop neither cuts a message nor leaves rows leased."""
     now = now or clock.now()
     worker_id = worker_id or default_worker_id()
     report = DeliveryReport()
@@ -97,7 +102,7 @@ async def deliver_due(
     try:
         async with SmtpConnection(smtp) as connection:
             while pending:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or (stopping is not None and stopping.is_set()):
                     await outbox.release([r["id"] for r in pending], worker_id)
                     pending = []
                     break
@@ -131,6 +136,11 @@ async def deliver_due(
         logger.warning("SMTP unavailable, %d message(s) will be retried: %s", len(pending), exc)
         for row in pending:
             await retry(row, str(exc))
+    except asyncio.CancelledError:
+        # Cut short: the rows not handed to the server yet are due again at once. The one being
+        # sent keeps its lease (the server may have it): resent after it, at least once.
+        await asyncio.shield(outbox.release([r["id"] for r in pending], worker_id))
+        raise
     finally:
         if marking is not None:
             await asyncio.shield(marking)

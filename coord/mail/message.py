@@ -39,7 +39,7 @@ from email.utils import format_datetime
 
 from coord.core import clock
 
-CALENDAR_METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH"})
+CALENDAR_METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH", "DECLINECOUNTER"})
 CALENDAR_FILENAME = "invite.ics"
 
 # Headers that `build_message` sets itself; extra headers cannot replace or duplicate them
@@ -110,7 +110,7 @@ class OutgoingMail:
     text: str
     html: str | None = None
     calendar: bytes | None = None
-    calendar_method: str | None = None  # "REQUEST" | "CANCEL" | "PUBLISH"
+    calendar_method: str | None = None  # "REQUEST" | "CANCEL" | "PUBLISH" | "DECLINECOUNTER"
     attachments: tuple[Attachment, ...] = ()
     # Stable id stored with the outbox row so that a retry reuses it ("<hex@domain>").
     message_id: str | None = None
@@ -194,15 +194,7 @@ def build_message(mail: OutgoingMail, *, now: datetime | None = None) -> EmailMe
             params={"name": CALENDAR_FILENAME},
         )
     for attachment in mail.attachments:
-        filename = _check_header_text(attachment.filename, "nom de pièce jointe")
-        if not filename.strip():
-            raise ValueError("Une pièce jointe n'a pas de nom.")
-        content_type = attachment.content_type.strip().lower()
-        if not _CONTENT_TYPE_RE.match(content_type):
-            raise ValueError(f"Type de pièce jointe invalide : {attachment.content_type!r}.")
-        maintype, subtype = content_type.split("/", 1)
-        if maintype == "multipart":
-            raise ValueError(f"Type de pièce jointe invalide : {attachment.content_type!r}.")
+        filename, maintype, subtype = check_attachment(attachment)
         msg.add_attachment(
             bytes(attachment.data),
             maintype=maintype,
@@ -214,6 +206,25 @@ def build_message(mail: OutgoingMail, *, now: datetime | None = None) -> EmailMe
     # Last: make_mixed() and add_alternative() move every Content-* header into a subpart.
     msg["Content-Language"] = "fr"
     return msg
+
+
+def check_attachment(attachment: Attachment) -> tuple[str, str, str]:
+    """The filename, main type and subtype of an attachment fit for a message; ValueError otherwise.
+
+    The outbox calls it when a mail is queued, so a bad attachment fails the change that causes it
+    rather than the sending, long after."""
+    filename = _check_header_text(attachment.filename, "nom de pièce jointe")
+    if not filename.strip():
+        raise ValueError("Une pièce jointe n'a pas de nom.")
+    content_type = attachment.content_type.strip().lower()
+    if not _CONTENT_TYPE_RE.match(content_type):
+        raise ValueError(f"Type de pièce jointe invalide : {attachment.content_type!r}.")
+    maintype, subtype = content_type.split("/", 1)
+    if maintype == "multipart":
+        raise ValueError(f"Type de pièce jointe invalide : {attachment.content_type!r}.")
+    if not isinstance(attachment.data, (bytes, bytearray, memoryview)):
+        raise ValueError(f"Le contenu de la pièce jointe {filename!r} n'est pas binaire.")
+    return filename, maintype, subtype
 
 
 def calendar_part(msg: EmailMessage) -> EmailMessage | None:

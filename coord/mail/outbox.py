@@ -9,9 +9,11 @@ is pending or being sent, not the history of sent mail.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -19,7 +21,7 @@ import asyncpg
 from coord.core import clock
 from coord.core.db import current_engine, is_sqlite, transaction
 from coord.core.settings import current_settings
-from coord.mail.message import make_message_id, one_line
+from coord.mail.message import Attachment, check_attachment, make_message_id, one_line
 from coord.mail.tables import OutboxMessage
 
 MAX_ATTEMPTS = 20
@@ -67,6 +69,30 @@ async def already_queued_many(keys: Iterable[str]) -> set[str]:
     return found
 
 
+def encode_attachments(attachments: Sequence[Attachment]) -> str:
+    """The `attachments` column of a row: "" for none, else JSON with each file's bytes in base64.
+
+    Each attachment is checked here (name, type), so a bad one fails the change that queues it."""
+    if not attachments:
+        return ""
+    files = []
+    for attachment in attachments:
+        filename, maintype, subtype = check_attachment(attachment)
+        data = base64.b64encode(bytes(attachment.data)).decode("ascii")
+        files.append({"filename": filename, "content_type": f"{maintype}/{subtype}", "data": data})
+    return json.dumps(files, ensure_ascii=False)
+
+
+def decode_attachments(stored: str | None) -> tuple[Attachment, ...]:
+    """The attachments of a row, as `encode_attachments` stored them."""
+    if not stored:
+        return ()
+    return tuple(
+        Attachment(filename=f["filename"], content_type=f["content_type"], data=base64.b64decode(f["data"]))
+        for f in json.loads(stored)
+    )
+
+
 class AlreadyQueued(Exception):
     """A mail of a batch was already queued (by a retry or another instance)."""
 
@@ -86,9 +112,11 @@ def message(
     entity: str = "",
     entity_id: int | None = None,
     not_before: dt.datetime | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> OutboxMessage:
     """The row of one mail to queue. The Message-ID is chosen now and kept for every attempt, so a
-    resend after a crash is recognised by clients as the same message."""
+    resend after a crash is recognised by clients as the same message. `attachments` are sent after
+    the body (and after the invitation, when there is one)."""
     return OutboxMessage(
         department=department_id,
         dedupe_key=stored_key(dedupe_key),
@@ -102,6 +130,7 @@ def message(
         body_html=html,
         calendar=calendar.decode("utf-8") if calendar else "",
         calendar_method=calendar_method,
+        attachments=encode_attachments(attachments),
         message_id=make_message_id(current_settings().mail_domain),
         status="pending",
         attempts=0,

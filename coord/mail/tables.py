@@ -24,7 +24,12 @@ class OutboxMessage(Table, tablename="outbox_message"):
     body_html = Text(default="")
     calendar = Text(default="")
     calendar_method = Varchar(length=20, default="")
-    message_id = Varchar(length=200)
+    # Files joined to the mail (the minutes' PDF...): a JSON list of {filename, content_type, data},
+    # data in base64; "" for none (coord.mail.outbox.encode_attachments).
+    attachments = Text(default="")
+    # Kept for every attempt (a resend is the same message); indexed to find the mail a reply answers
+    # (In-Reply-To, References).
+    message_id = Varchar(length=200, index=True)
     status = Varchar(length=20, default="pending", index=True)  # pending | sending | sent | failed
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)

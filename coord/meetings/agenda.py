@@ -10,7 +10,7 @@ from coord.audit import log as audit
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
 from coord.core.validation import Fields
-from coord.meetings import service
+from coord.meetings import notify, service
 from coord.meetings.tables import AgendaItem
 from coord.plans.tables import Measure
 
@@ -82,7 +82,20 @@ async def _editable(scope: Scope, meeting_id: int) -> dict[str, Any]:
     service.require_manage(scope, meeting)
     if meeting["status"] == "cancelled":
         raise Conflict("L'ordre du jour d'une réunion annulée ne peut plus être modifié.")
+    if meeting["status"] == "held":
+        raise Conflict("L'ordre du jour d'une réunion tenue est figé : les corrections se font dans le compte rendu.")
     return meeting
+
+
+# What the convocation shows of an item: changing anything else (notes) sends nothing.
+MAILED_FIELDS = frozenset({"title", "presenter", "duration_minutes"})
+
+
+async def _announce(meeting: Mapping[str, Any], change: str) -> None:
+    """On a convened meeting, every invitee's calendar and mail get the new agenda (answers kept)."""
+    if meeting["status"] == "convened":
+        await notify.raise_sequence(meeting["id"])
+        await notify.queue_convocation(meeting["id"], changes=[f"Ordre du jour modifié : {change}"])
 
 
 async def _item(scope: Scope, meeting_id: int, item_id: int) -> dict[str, Any]:
@@ -133,6 +146,7 @@ async def add_item(scope: Scope, meeting_id: int, data: Mapping[str, Any]) -> di
             summary=f"Point « {values['title']} » à l'ordre du jour de « {meeting['title']} »",
             after=values,
         )
+        await _announce(meeting, f"point « {values['title']} » ajouté")
     return await get_item(scope, meeting_id, row["id"])
 
 
@@ -161,6 +175,8 @@ async def update_item(scope: Scope, meeting_id: int, item_id: int, data: Mapping
                 before=old,
                 after=new,
             )
+            if MAILED_FIELDS & set(new):
+                await _announce(meeting, f"point « {values.get('title', item['title'])} » modifié")
     return await get_item(scope, meeting_id, item_id)
 
 
@@ -194,6 +210,7 @@ async def delete_item(scope: Scope, meeting_id: int, item_id: int) -> None:
             summary=f"Point « {item['title']} » retiré de « {meeting['title']} »",
             before={"title": item["title"], "position": item["position"]},
         )
+        await _announce(meeting, f"point « {item['title']} » retiré")
 
 
 async def move_item(scope: Scope, meeting_id: int, item_id: int, direction: Any) -> list[dict[str, Any]]:
@@ -218,6 +235,7 @@ async def move_item(scope: Scope, meeting_id: int, item_id: int, direction: Any)
                 summary=f"Point déplacé {DIRECTIONS[direction]} dans « {meeting['title']} »",
                 after={"order": ids},
             )
+            await _announce(meeting, "ordre des points changé")
     return await list_items(scope, meeting_id)
 
 

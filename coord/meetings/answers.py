@@ -18,7 +18,15 @@ from coord.core.db import transaction
 from coord.core.errors import ValidationFailed
 from coord.core.validation import CONTROL_RE, Fields
 from coord.links import service as links
-from coord.meetings.notify import current_answer, queue_convocation, when_fr, zone_label
+from coord.meetings.notify import (
+    current_answer,
+    outdated_answer,
+    queue_convocation,
+    queue_removal,
+    raise_sequence,
+    when_fr,
+    zone_label,
+)
 from coord.meetings.tables import AgendaItem, Invitation, Meeting
 from coord.partners.tables import Contact
 from coord.web.forms import form_data
@@ -48,8 +56,27 @@ def partner_principal(email: str, department_id: int, source: str) -> Principal:
     return link_principal(label, department_id)
 
 
+def _unsent(invitation: dict[str, Any], sequence: int | None) -> str:
+    """Why an answer names a version of the invitation never sent to this invitee, or ""."""
+    sent = invitation["sent_sequence"]
+    if sequence is None or (sent is not None and sequence <= sent):
+        return ""
+    if sent is None:
+        return "Aucune invitation n'a encore été envoyée à cette adresse : la réponse n'est pas prise en compte."
+    return (
+        f"Cette réponse porte sur une version de l'invitation ({sequence}) qui n'a pas été envoyée à cette "
+        f"adresse (dernière version envoyée : {sent}) : elle n'est pas prise en compte."
+    )
+
+
 def _stale(invitation: dict[str, Any], sequence: int | None, dtstamp: dt.datetime | None) -> str:
-    """Why an answer is older than the one stored, or "" when it may be applied."""
+    """Why an answer is older than the one stored or than the last change of time or place, or ""
+    when it may be applied."""
+    if sequence is not None and sequence < invitation["answers_sequence"]:
+        return (
+            "Réponse à une version antérieure de la réunion (l'horaire ou le lieu ont changé depuis) : "
+            "elle n'est pas prise en compte."
+        )
     stored_sequence, stored_dtstamp = invitation["answer_sequence"], invitation["answer_dtstamp"]
     if sequence is not None and stored_sequence is not None:
         if sequence < stored_sequence:
@@ -89,11 +116,15 @@ async def record_answer(
                 Invitation.answer,
                 Invitation.answer_sequence,
                 Invitation.answer_dtstamp,
+                Invitation.sent_sequence,
                 Invitation.removed_at,
                 Invitation.contact.email.as_alias("email"),
+                Invitation.contact.first_name.as_alias("first_name"),
+                Invitation.contact.last_name.as_alias("last_name"),
                 Invitation.contact.organisation.as_alias("organisation"),
                 Invitation.meeting.status.as_alias("meeting_status"),
                 Invitation.meeting.sequence.as_alias("meeting_sequence"),
+                Invitation.meeting.answers_sequence.as_alias("answers_sequence"),
             )
             .where(Invitation.id == invitation_id)
             .first()
@@ -102,16 +133,19 @@ async def record_answer(
             raise ValidationFailed({"answer": "Cette invitation n'existe plus."})
         if invitation["meeting_status"] == "cancelled":
             raise ValidationFailed({"answer": "Cette réunion a été annulée."})
+        unsent = _unsent(invitation, sequence)
+        if unsent:
+            raise ValidationFailed({"answer": unsent})
         # A reply older than the one already taken (out of order delivery) must not undo it.
         stale = _stale(invitation, sequence, dtstamp)
         if stale:
             return AnswerResult("ignored", stale, invitation_id)
-        delegate_id = None
+        delegate = None
         if answer == "delegated":
-            delegate_id = await _delegate(invitation, delegate_email or "", delegate_name or "")
+            delegate = await _delegate_contact(invitation, delegate_email or "", delegate_name or "")
         now = clock.now()
-        # A link answers the version of the meeting shown on its page, the current one.
-        answered_sequence = invitation["meeting_sequence"] if sequence is None else sequence
+        # A link answers the version shown on its page: the current one, as last sent to them.
+        answered_sequence = sequence if sequence is not None else _shown_sequence(invitation)
         await Invitation.update(
             {
                 Invitation.answer: answer,
@@ -119,27 +153,50 @@ async def record_answer(
                 Invitation.answer_sequence: answered_sequence,
                 Invitation.answer_dtstamp: dtstamp or now,
                 Invitation.comment: clean_comment,
-                Invitation.delegate: delegate_id,
+                Invitation.delegate: delegate["id"] if delegate else None,
             }
         ).where(Invitation.id == invitation_id)
+        withdrawn = await _withdraw_delegate(invitation, keep_contact=delegate["id"] if delegate else None)
+        after: dict[str, Any] = {
+            "answer": answer,
+            "comment": clean_comment,
+            "sequence": answered_sequence,
+            "source": source,
+        }
+        summary = f"Réponse : {ANSWERS[answer]}"
+        if delegate:
+            await _invite_delegate(invitation, delegate)
+            after["delegate"] = delegate["email"]
+            summary = f"Délégation de {_name(invitation)} à {delegate['name']} ({delegate['email']})"
+        if withdrawn:
+            after["withdrawn_delegate"] = withdrawn
+            summary += f" ; délégation à {withdrawn} retirée"
         await audit.record(
             partner_principal(invitation["email"], invitation["department"], source),
-            "answer",
+            "delegate" if delegate else "answer",
             "invitation",
             invitation_id,
             department_id=invitation["department"],
-            summary=f"Réponse : {ANSWERS[answer]}",
+            summary=summary,
             before={"answer": invitation["answer"]},
-            after={"answer": answer, "comment": clean_comment, "sequence": answered_sequence, "source": source},
+            after=after,
         )
     return AnswerResult("applied", ANSWERS[answer], invitation_id)
 
 
-async def _delegate(invitation: dict[str, Any], email: str, name: str) -> int:
-    """The colleague becomes an invitee (same organisation, same role) and receives the convocation.
+def _name(invitation: dict[str, Any]) -> str:
+    return f"{invitation['first_name']} {invitation['last_name']}".strip() or invitation["email"]
 
-    Returns the delegate's contact id. The colleague is found among the organisation's contacts by
-    address, or added to it: a professional contact, like every contact in Coord."""
+
+def _shown_sequence(invitation: dict[str, Any]) -> int:
+    if invitation["sent_sequence"] is not None:
+        return int(invitation["sent_sequence"])
+    return int(invitation["meeting_sequence"])
+
+
+async def _delegate_contact(invitation: dict[str, Any], email: str, name: str) -> dict[str, Any]:
+    """The one colleague the invitee delegates to: found among the organisation's contacts by
+    address, or added to it (a professional contact, like every contact in Coord)."""
     fields = Fields({"email": email, "name": name})
     address = fields.email("email", required=True)
     full_name = fields.text("name", required=True, max_length=200)
@@ -147,7 +204,7 @@ async def _delegate(invitation: dict[str, Any], email: str, name: str) -> int:
         fields.error("email", "Indiquez l'adresse d'un ou d'une collègue, pas la vôtre.")
     fields.check()
     assert address is not None and full_name is not None
-    colleagues = await Contact.select(Contact.id, Contact.email).where(
+    colleagues = await Contact.select(Contact.id, Contact.email, Contact.first_name, Contact.last_name).where(
         Contact.organisation == invitation["organisation"]
     )
     contact = next((c for c in colleagues if (c["email"] or "").strip().lower() == address), None)
@@ -163,11 +220,45 @@ async def _delegate(invitation: dict[str, Any], email: str, name: str) -> int:
                     email=address,
                     function="Délégué(e)",
                 )
-            ).returning(Contact.id)
+            ).returning(Contact.id, Contact.email, Contact.first_name, Contact.last_name)
         )[0]
+    elif await Invitation.exists().where(
+        (Invitation.meeting == invitation["meeting"])
+        & (Invitation.contact == contact["id"])
+        & Invitation.removed_at.is_null()
+        & ((Invitation.delegated_from.is_null()) | (Invitation.delegated_from != invitation["id"]))
+    ):
+        raise ValidationFailed(
+            {"email": f"{address} est déjà invité(e) à cette réunion : indiquez un(e) autre collègue."}
+        )
+    return {
+        "id": contact["id"],
+        "email": address,
+        "name": f"{contact['first_name']} {contact['last_name']}".strip() or full_name,
+    }
+
+
+async def _withdraw_delegate(invitation: dict[str, Any], *, keep_contact: int | None) -> str | None:
+    """One delegate per invitee: the earlier one (if not the one just named) is no longer invited
+    and receives a CANCEL. Returns their address."""
+    earlier = (
+        await Invitation.select(Invitation.id, Invitation.contact, Invitation.contact.email.as_alias("email"))
+        .where((Invitation.delegated_from == invitation["id"]) & Invitation.removed_at.is_null())
+        .first()
+    )
+    if earlier is None or earlier["contact"] == keep_contact:
+        return None
+    await Invitation.update({Invitation.removed_at: clock.now()}).where(Invitation.id == earlier["id"])
+    await queue_removal(earlier["id"])
+    return str(earlier["email"])
+
+
+async def _invite_delegate(invitation: dict[str, Any], delegate: dict[str, Any]) -> None:
+    """The delegate becomes an invitee with the delegating invitee's role, and receives the
+    convocation (DELEGATED-FROM on their ATTENDEE)."""
     existing = (
-        await Invitation.select(Invitation.id, Invitation.removed_at)
-        .where((Invitation.meeting == invitation["meeting"]) & (Invitation.contact == contact["id"]))
+        await Invitation.select(Invitation.id, Invitation.removed_at, Invitation.sent_sequence)
+        .where((Invitation.meeting == invitation["meeting"]) & (Invitation.contact == delegate["id"]))
         .first()
     )
     if existing is None:
@@ -176,18 +267,30 @@ async def _delegate(invitation: dict[str, Any], email: str, name: str) -> int:
                 Invitation(
                     department=invitation["department"],
                     meeting=invitation["meeting"],
-                    contact=contact["id"],
+                    contact=delegate["id"],
                     role=invitation["role"],
+                    delegated_from=invitation["id"],
                 )
             ).returning(Invitation.id)
         )[0]
-        await queue_convocation(invitation["meeting"], [new["id"]])
+        target = new["id"]
     elif existing["removed_at"] is not None:
         await Invitation.update(
-            {Invitation.removed_at: None, Invitation.answer: "needs_action", Invitation.role: invitation["role"]}
+            {
+                Invitation.removed_at: None,
+                Invitation.answer: "needs_action",
+                Invitation.answer_sequence: existing["sent_sequence"],
+                Invitation.answer_dtstamp: clock.now(),
+                Invitation.role: invitation["role"],
+                Invitation.delegated_from: invitation["id"],
+            }
         ).where(Invitation.id == existing["id"])
-        await queue_convocation(invitation["meeting"], [existing["id"]])
-    return contact["id"]
+        target = existing["id"]
+        if existing["sent_sequence"] is not None:  # they hold the CANCEL of their withdrawal
+            await raise_sequence(invitation["meeting"], [target])
+    else:
+        return  # already this invitee's delegate: nothing new to send
+    await queue_convocation(invitation["meeting"], [target])
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -235,10 +338,11 @@ async def _meeting_view(link: links.ResolvedLink) -> dict[str, Any]:
         .order_by(AgendaItem.id)
     )
     tz = department["timezone"]
-    current = current_answer(invitation, meeting["sequence"])
+    current = current_answer(invitation, meeting["answers_sequence"])
     return {
         "invitation": invitation,
         "current_answer": current,
+        "outdated_answer": outdated_answer(invitation, meeting["answers_sequence"]),
         "meeting": meeting,
         "committee": committee["name"] if committee else "",
         "department_row": department,

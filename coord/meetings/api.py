@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from coord.access import Scope
 from coord.core.errors import ValidationFailed
 from coord.core.pagination import PageRequest, Paginated, paginated
-from coord.meetings import agenda, attendance, invitees, minutes, schemas, service
+from coord.meetings import agenda, attendance, invitees, minutes, schemas, service, times
 from coord.meetings.schemas import (
     AgendaItemIn,
     AgendaItemOut,
@@ -49,8 +49,8 @@ def _bound(name: str, raw: str | None, tz: str) -> dt.datetime | None:
         return None
     try:
         if len(raw) == 10:
-            return service.local_to_utc(dt.datetime.combine(dt.date.fromisoformat(raw), dt.time()), tz)
-        return service.local_to_utc(dt.datetime.fromisoformat(raw), tz)
+            return times.local_to_utc(dt.datetime.combine(dt.date.fromisoformat(raw), dt.time()), tz)
+        return times.local_to_utc(dt.datetime.fromisoformat(raw), tz)
     except (ValueError, OverflowError) as exc:
         raise ValidationFailed({name: "Date invalide (format attendu : AAAA-MM-JJ ou AAAA-MM-JJTHH:MM)."}) from exc
 

@@ -1,8 +1,13 @@
-"""Attendance after the meeting, mandates, quorum, and convening again when it was not reached.
+"""Attendance on the meeting's day, mandates, quorum, and convening again when it was not reached.
 
 Quorum (domain.md, administrative commissions): half of the voting members present (in person or by
 video) or represented by a mandate, one mandate per member. Voting members are the invitees who are
 members of the committee with a voting role (`coord.committees.kinds.VOTING_ROLES`).
+
+Attendance is recorded from 00:00 of the meeting's day in the département's zone (members sign the
+sheet as they arrive), never before. Without quorum, `reconvene` creates the new meeting on the same
+agenda and sends its convocation in the same step (R.133-10 CRPA), with the mention that no quorum
+will be required (`RECONVENED_MENTION`).
 """
 
 from __future__ import annotations
@@ -11,19 +16,33 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
-from coord.access import Scope
+from coord.access import Scope, department_of
 from coord.audit import log as audit
-from coord.core.clock import Clock, now
+from coord.core.clock import Clock, local_today, now
 from coord.core.db import transaction
 from coord.core.errors import Conflict, ValidationFailed
+from coord.core.french import date_fr
 from coord.core.settings import current_settings
 from coord.core.validation import Fields
-from coord.meetings import invitees, service
+from coord.meetings import invitees, service, times
 from coord.meetings.agenda_templates import copy_agenda
 from coord.meetings.tables import Invitation, Meeting
+from coord.territory.tables import Department
+from coord.territory.working_days import is_working_day, next_working_day
 
 ATTENDING = frozenset({"present", "video"})
+# R.133-10 CRPA: the new convocation must say that no quorum will be required; the article's own words.
+RECONVENED_MENTION = (
+    "Nouvelle convocation faute de quorum, sur le même ordre du jour : aucun quorum ne sera exigé. "
+    "Article R.133-10 du code des relations entre le public et l'administration : « Lorsque le quorum "
+    "n'est pas atteint, la commission délibère valablement sans condition de quorum après une nouvelle "
+    "convocation portant sur le même ordre du jour et spécifiant qu'aucun quorum ne sera exigé. »"
+)
+RECONVENE_AFTER = dt.timedelta(days=15)  # the default date of the new meeting, same local time
+# What `reconvene` hands to `service.convene` (the urgency of a date inside the five-day lead).
+CONVENE_OPTIONS = ("urgent", "urgency_reason")
 
 
 def quorum(invitations: list[Mapping[str, Any]], *, required: bool = True) -> dict[str, Any]:
@@ -92,18 +111,37 @@ def _validate(final: dict[int, dict[str, Any]], fields: Fields, labels: dict[int
             holders[holder_id] = invitation_id
 
 
+def attendance_opens_at(meeting: Mapping[str, Any]) -> dt.datetime:
+    """00:00 of the meeting's day in the département's zone, in UTC: when attendance may be recorded.
+
+    Midnight is built in the zone itself, not by subtracting the start time, so a day whose offset
+    changes (daylight saving) or an overseas zone gives that day's real midnight."""
+    zone = ZoneInfo(meeting["timezone"])
+    day = meeting["starts_at"].astimezone(zone).date()
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+
+
+def attendance_open(meeting: Mapping[str, Any], clock: Clock | None = None) -> bool:
+    """Whether attendance may be recorded now (pages show the sheet's form from then on)."""
+    return now(clock) >= attendance_opens_at(meeting)
+
+
 async def record_attendance(
     scope: Scope, meeting_id: int, entries: Mapping[int, Mapping[str, Any]], *, clock: Clock | None = None
 ) -> dict[str, Any]:
     """Record attendance for some invitations: {invitation_id: {attendance, represented_by}}.
 
-    The whole sheet is checked as it will be after the change (one mandate per member, holder present)."""
+    Open from 00:00 of the meeting's day in the département's zone. The whole sheet is checked as it
+    will be after the change (one mandate per member, holder present)."""
     meeting = await service.load(scope, meeting_id)
     service.require_manage(scope, meeting)
     if meeting["status"] == "cancelled":
         raise Conflict("La réunion a été annulée : il n'y a pas de présence à enregistrer.")
-    if meeting["starts_at"] > now(clock):
-        raise Conflict("Les présences s'enregistrent une fois la réunion commencée.")
+    if not attendance_open(meeting, clock):
+        raise Conflict(
+            "Les présences s'enregistrent à partir du jour de la réunion, le "
+            f"{date_fr(meeting['starts_at'], meeting['timezone'])} (heure locale du département)."
+        )
     current = {i["id"]: i for i in await invitees.list_invitations(scope, meeting_id)}
     labels = {i: row["name"] for i, row in current.items()}
     fields = Fields({})
@@ -171,9 +209,15 @@ async def patch_invitation(
     return await invitees.get_invitation(scope, meeting_id, invitation_id)
 
 
-async def reconvene(scope: Scope, meeting_id: int, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Without quorum: a new draft meeting on the same agenda, with the same invitees and no quorum
-    required (R.133-10 CRPA). Its date defaults to the same local time fifteen days later."""
+async def reconvene(
+    scope: Scope, meeting_id: int, data: Mapping[str, Any] | None = None, *, clock: Clock | None = None
+) -> dict[str, Any]:
+    """Without quorum, in one step: a new meeting on the same agenda, with the same invitees and no
+    quorum required, convened at once (R.133-10 CRPA) through `service.convene`, whose rules hold
+    (five days ahead unless urgent). If the convocation cannot go out, nothing is created.
+
+    Its date defaults to the same local time fifteen days after the meeting (or after today, when
+    that is later), moved to the next working day of the département."""
     data = data or {}
     meeting = await service.load(scope, meeting_id)
     service.require_manage(scope, meeting)
@@ -184,28 +228,16 @@ async def reconvene(scope: Scope, meeting_id: int, data: Mapping[str, Any] | Non
         raise Conflict("Le quorum a été atteint : il n'y a pas lieu de convoquer à nouveau l'instance.")
     if not state["quorum"]["recorded"]:
         raise Conflict("Enregistrez d'abord les présences pour constater que le quorum n'est pas atteint.")
-    fields = Fields(data)
-    tz = meeting["timezone"]
-    if {"date", "start_time", "end_time", "starts_at", "ends_at"} & set(data):
-        service.read_times(fields, tz)
-        values = fields.check()
-        starts_at, ends_at = values["starts_at"], values["ends_at"]
-    else:
-        local = service.to_local(meeting["starts_at"], tz)
-        assert local is not None
-        next_day = local.date() + dt.timedelta(days=15)
-        starts_at = (
-            service.local_to_utc(dt.datetime.combine(next_day, local.time().replace(tzinfo=None)), tz)
-            if _exists(next_day, local, tz)
-            else meeting["starts_at"] + dt.timedelta(days=15)
-        )
-        ends_at = starts_at + (meeting["ends_at"] - meeting["starts_at"])
+    await _refuse_second_reconvening(scope, meeting)
+    starts_at, ends_at = await _new_times(meeting, data, clock)
     settings = current_settings()
     title = (
         meeting["title"]
         if "nouvelle convocation" in meeting["title"]
         else f"{meeting['title'][:175]} (nouvelle convocation)"
     )
+    # One transaction: the new meeting, its agenda and invitees, and its convocation (convene's own
+    # transaction joins this one), so a refused convocation leaves no draft behind.
     async with transaction():
         row = (
             await Meeting.insert(
@@ -249,12 +281,44 @@ async def reconvene(scope: Scope, meeting_id: int, data: Mapping[str, Any] | Non
             summary=f"Nouvelle convocation de « {meeting['title']} » faute de quorum",
             after={"reconvened_from": meeting_id, "title": title},
         )
-    return await service.get_meeting(scope, row["id"])
+        options = {k: data[k] for k in CONVENE_OPTIONS if k in data}
+        return await service.convene(scope, row["id"], options, clock=clock)
 
 
-def _exists(day: dt.date, local: dt.datetime, tz: str) -> bool:
+async def _refuse_second_reconvening(scope: Scope, meeting: Mapping[str, Any]) -> None:
+    """A retried or repeated request must not convene the members twice."""
+    again = (
+        await scope.select(Meeting, Meeting.id, Meeting.starts_at)
+        .where((Meeting.reconvened_from == meeting["id"]) & (Meeting.status != "cancelled"))
+        .first()
+    )
+    if again:
+        raise Conflict(
+            "L'instance a déjà été convoquée à nouveau pour le "
+            f"{date_fr(again['starts_at'], meeting['timezone'], True)} : annulez cette réunion "
+            "avant d'en convoquer une autre."
+        )
+
+
+async def _new_times(
+    meeting: Mapping[str, Any], data: Mapping[str, Any], clock: Clock | None
+) -> tuple[dt.datetime, dt.datetime]:
+    """The times typed (form or API fields), else the default date at the meeting's local time."""
+    tz = meeting["timezone"]
+    if {"date", "start_time", "end_time", "starts_at", "ends_at"} & set(data):
+        fields = Fields(data)
+        times.read_times(fields, tz)
+        values = fields.check()
+        return values["starts_at"], values["ends_at"]
+    local = times.to_local(meeting["starts_at"], tz)
+    assert local is not None
+    department = await department_of(meeting, Department.holiday_subdivision)
+    subdivision = department["holiday_subdivision"] if department else None
+    day = max(local.date(), local_today(tz, now(clock))) + RECONVENE_AFTER
+    if not is_working_day(day, subdivision):
+        day = next_working_day(day, subdivision)
     try:
-        service.local_to_utc(dt.datetime.combine(day, local.time().replace(tzinfo=None)), tz)
-    except ValueError:
-        return False
-    return True
+        starts_at = times.local_to_utc(dt.datetime.combine(day, local.time().replace(tzinfo=None)), tz)
+    except ValueError:  # that time is skipped by the change to summer time that day: same instant + days
+        starts_at = meeting["starts_at"] + (day - local.date())
+    return starts_at, starts_at + (meeting["ends_at"] - meeting["starts_at"])

@@ -45,6 +45,9 @@ INVITATION_COLUMNS = (
     Invitation.contact,
     Invitation.role,
     Invitation.answer,
+    Invitation.answer_sequence,
+    Invitation.sent_sequence,
+    Invitation.delegated_from,
     Invitation.answered_at,
     Invitation.comment,
     Invitation.attendance,
@@ -61,8 +64,22 @@ INVITATION_COLUMNS = (
 )
 
 
-def invitation_out(row: Mapping[str, Any], voting: set[int] | None = None) -> dict[str, Any]:
+def invitation_out(
+    row: Mapping[str, Any],
+    voting: set[int] | None = None,
+    *,
+    answers_sequence: int = 0,
+    names: Mapping[int, str] | None = None,
+) -> dict[str, Any]:
+    """An invitation as the page and the API show it. `answer` is the answer to the current version
+    of the meeting (notify.current_answer), `outdated_answer` one given before the last change of
+    time or place; `names` maps invitation ids to invitees' names (for « délégué(e) par »)."""
     delegate = " ".join(p for p in (row.get("delegate_first_name"), row.get("delegate_last_name")) if p)
+    answer = notify.current_answer(row, answers_sequence)
+    outdated = notify.outdated_answer(row, answers_sequence)
+    label = ANSWERS.get(answer, answer)
+    if outdated:
+        label = f"À confirmer (avait répondu « {ANSWERS.get(outdated, outdated)} » avant la modification)"
     return {
         "id": row["id"],
         "meeting": row["meeting"],
@@ -75,17 +92,31 @@ def invitation_out(row: Mapping[str, Any], voting: set[int] | None = None) -> di
         "organisation_name": row["organisation_name"],
         "role": row["role"],
         "role_label": ROLES.get(row["role"], row["role"]),
-        "answer": row["answer"],
-        "answer_label": ANSWERS.get(row["answer"], row["answer"]),
+        "answer": answer,
+        "answer_label": label,
+        "outdated_answer": outdated,
+        "answered_sequence": row.get("answer_sequence"),
+        "sent_sequence": row.get("sent_sequence"),
         "answered_at": row["answered_at"],
         "comment": row["comment"],
-        "delegate_name": delegate,
+        "delegate_name": delegate if row["answer"] == "delegated" else "",
+        "delegated_from": row.get("delegated_from"),
+        "delegated_from_name": (names or {}).get(row.get("delegated_from") or 0, ""),
         "attendance": row["attendance"],
         "attendance_label": ATTENDANCE.get(row["attendance"], row["attendance"]),
         "represented_by": row["represented_by"],
         "removed_at": row["removed_at"],
         "voting": row["contact"] in voting if voting is not None else False,
     }
+
+
+async def _names(meeting_id: int) -> dict[int, str]:
+    rows = await Invitation.select(
+        Invitation.id,
+        Invitation.contact.first_name.as_alias("first_name"),
+        Invitation.contact.last_name.as_alias("last_name"),
+    ).where(Invitation.meeting == meeting_id)
+    return {r["id"]: f"{r['first_name']} {r['last_name']}" for r in rows}
 
 
 async def list_invitations(scope: Scope, meeting_id: int, *, include_removed: bool = False) -> list[dict[str, Any]]:
@@ -96,7 +127,8 @@ async def list_invitations(scope: Scope, meeting_id: int, *, include_removed: bo
     rows = await query.order_by(Invitation.contact.last_name).order_by(Invitation.contact.first_name)
     voting = await service.voting_contacts(meeting["committee"])
     order = list(ROLES)
-    out = [invitation_out(r, voting) for r in rows]
+    names = await _names(meeting_id)
+    out = [invitation_out(r, voting, answers_sequence=meeting["answers_sequence"], names=names) for r in rows]
     return sorted(out, key=lambda i: order.index(i["role"]) if i["role"] in order else 9)
 
 
@@ -113,7 +145,12 @@ async def get_invitation(scope: Scope, meeting_id: int, invitation_id: int) -> d
     row = await scope.get(Invitation, invitation_id, *INVITATION_COLUMNS)
     if row["meeting"] != meeting_id:
         raise NotFound()
-    return invitation_out(row, await service.voting_contacts(meeting["committee"]))
+    return invitation_out(
+        row,
+        await service.voting_contacts(meeting["committee"]),
+        answers_sequence=meeting["answers_sequence"],
+        names=await _names(meeting_id),
+    )
 
 
 async def _open_meeting(scope: Scope, meeting_id: int) -> dict[str, Any]:
@@ -163,20 +200,27 @@ async def add_invitations(scope: Scope, meeting_id: int, data: Mapping[str, Any]
     async with transaction():
         # A contact removed earlier and invited again gets their invitation back.
         previous = (
-            await Invitation.select(Invitation.id)
+            await Invitation.select(Invitation.id, Invitation.sent_sequence)
             .where((Invitation.meeting == meeting_id) & (Invitation.contact == contact_id))
             .first()
         )
         if previous:
+            # Their earlier answers were to invitations withdrawn since (the removal's CANCEL):
+            # a late REPLY to one of them must not answer the new invitation.
             await Invitation.update(
                 {
                     Invitation.removed_at: None,
                     Invitation.role: role,
                     Invitation.answer: "needs_action",
                     Invitation.answered_at: None,
+                    Invitation.answer_sequence: previous["sent_sequence"],
+                    Invitation.answer_dtstamp: clock.now(),
+                    Invitation.delegate: None,
                 }
             ).where(Invitation.id == previous["id"])
             invitation_id = previous["id"]
+            if previous["sent_sequence"] is not None:
+                await notify.raise_sequence(meeting_id, [invitation_id])
         else:
             invitation_id = (
                 await Invitation.insert(
@@ -231,7 +275,9 @@ async def update_role(scope: Scope, meeting_id: int, invitation_id: int, role: A
             after={"role": role},
         )
         if meeting["status"] == "convened":
-            await notify.queue_convocation(meeting_id, [invitation_id])
+            change = f"Votre qualité : {notify.ROLE_LABELS[invitation['role']]} → {notify.ROLE_LABELS[role]}"
+            await notify.raise_sequence(meeting_id, [invitation_id])
+            await notify.queue_convocation(meeting_id, [invitation_id], changes=[change])
 
 
 async def remove_invitation(scope: Scope, meeting_id: int, invitation_id: int) -> None:
@@ -248,6 +294,12 @@ async def remove_invitation(scope: Scope, meeting_id: int, invitation_id: int) -
                 (Invitation.meeting == meeting_id) & (Invitation.represented_by == invitation_id)
             )
             await notify.queue_removal(invitation_id)
+            # Their delegate represented them: withdrawn with them.
+            for delegate in await Invitation.select(Invitation.id).where(
+                (Invitation.delegated_from == invitation_id) & Invitation.removed_at.is_null()
+            ):
+                await Invitation.update({Invitation.removed_at: clock.now()}).where(Invitation.id == delegate["id"])
+                await notify.queue_removal(delegate["id"])
         else:
             await Invitation.delete().where(Invitation.id == invitation_id)
         await audit.record(

@@ -1,14 +1,21 @@
 """Mails about a meeting, queued in the outbox inside the caller's transaction.
 
 One message per invitee, each with the agenda in the body, answer links that work without an
-account, and a calendar invitation (REQUEST) or cancellation (CANCEL) whose UID and SEQUENCE come
-from the meeting, so every client updates the event it already has. Every invitation lists the
-organiser and all active invitees; the recipient is one of the ATTENDEEs (Outlook shows no
-Accept/Decline buttons otherwise).
+account, and a calendar invitation (REQUEST) or cancellation (CANCEL) whose UID comes from the
+meeting, so every client updates the event it already has. Every invitation lists the organiser and
+all active invitees; the recipient is one of the ATTENDEEs (Outlook shows no Accept/Decline buttons
+otherwise).
 
-Dedupe keys make a retried request harmless and a real change a new mail:
-    convocation:{meeting}:{invitation}:{sequence}:{version}
-    reminder:{meeting}:{invitation}:{day}
+SEQUENCE only rises for each attendee (RFC 5546 §2.1.4): `Meeting.sequence` is the highest SEQUENCE
+ever sent to anyone and `Invitation.sent_sequence` the last one sent to that attendee. A change for
+someone who already holds the meeting's SEQUENCE (a re-invitation after a removal, a new role) first
+raises the meeting's, so clients never take an update for a stale copy.
+
+Dedupe keys make a retried request harmless and a real change a new mail (each change mailed to
+someone carries a SEQUENCE they never received):
+    convocation:{meeting}:{invitation}:{sequence}
+    reminder:{meeting}:{invitation}:{day or tag}
+    refresh:{meeting}:{invitation}:{sequence}:{day}
     cancellation:{meeting}:{invitation}:{sequence}
     removal:{meeting}:{invitation}:{sequence}
 """
@@ -16,6 +23,7 @@ Dedupe keys make a retried request harmless and a real change a new mail:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +35,6 @@ from coord.core.french import DAYS, MONTHS, date_fr
 from coord.core.settings import current_settings
 from coord.ics import CalendarAttendee, CalendarEvent, Person, build_cancel, build_request
 from coord.links import service as links
-from coord.links.tables import PartnerLink
 from coord.mail import outbox
 from coord.mail import render as mails
 from coord.meetings.seams import carried_forward_items
@@ -45,6 +52,12 @@ ANSWER_TO_PARTSTAT = {
     "declined": "DECLINED",
     "tentative": "TENTATIVE",
     "delegated": "DELEGATED",
+}
+ROLE_LABELS = {
+    "chair": "présidence",
+    "required": "membre",
+    "optional": "participation facultative",
+    "info": "pour information",
 }
 # The answer page of a link offers these; `?reponse=<code>` pre-selects one (GET changes nothing).
 ANSWER_LINKS = (
@@ -85,8 +98,11 @@ async def meeting_data(meeting_id: int) -> dict[str, Any]:
             Invitation.role,
             Invitation.answer,
             Invitation.answer_sequence,
+            Invitation.sent_sequence,
+            Invitation.delegated_from,
             Invitation.removed_at,
             Invitation.contact,
+            Invitation.delegate,
             Invitation.contact.first_name.as_alias("first_name"),
             Invitation.contact.last_name.as_alias("last_name"),
             Invitation.contact.email.as_alias("email"),
@@ -113,13 +129,24 @@ def _active(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [i for i in data["invitations"] if i["removed_at"] is None and i.get("contact_active", True)]
 
 
-def current_answer(invitation: dict[str, Any], sequence: int) -> str:
-    """The invitee's answer to the current version of the meeting: an answer given to an earlier
-    SEQUENCE (before the meeting moved) no longer holds, the invitee is asked again."""
+def current_answer(invitation: Mapping[str, Any], answers_sequence: int) -> str:
+    """The invitee's answer to the current version of the meeting, the one rule the page, the API,
+    reminders and the .ics all follow: an answer given before the last change of time or place
+    (`Meeting.answers_sequence`) no longer holds, the invitee is asked again. A delegation holds:
+    the delegate is the one asked."""
+    answer = invitation["answer"]
     answered = invitation.get("answer_sequence")
-    if answered is not None and answered < sequence:
+    if answer != "delegated" and answered is not None and answered < answers_sequence:
         return "needs_action"
-    return invitation["answer"]
+    return answer
+
+
+def outdated_answer(invitation: Mapping[str, Any], answers_sequence: int) -> str | None:
+    """The answer given to an earlier time or place, shown as such (« avait accepté »), or None."""
+    current = current_answer(invitation, answers_sequence)
+    if current == "needs_action" and invitation["answer"] != "needs_action":
+        return str(invitation["answer"])
+    return None
 
 
 def agenda_text(committee: str, agenda: list[dict[str, Any]]) -> str:
@@ -154,13 +181,48 @@ def calendar_event(data: dict[str, Any], *, sequence: int | None = None) -> Cale
     )
 
 
-def _attendee(invitation: dict[str, Any], sequence: int) -> CalendarAttendee:
+def _attendee(data: dict[str, Any], invitation: dict[str, Any]) -> CalendarAttendee:
+    by_id = {i["id"]: i for i in _active(data)}
+    delegated_to = ""
+    if invitation["answer"] == "delegated":
+        delegate = next((i for i in by_id.values() if i["delegated_from"] == invitation["id"]), None)
+        delegated_to = delegate["email"] if delegate else ""
+    origin = by_id.get(invitation["delegated_from"] or 0)
     return CalendarAttendee(
         email=invitation["email"],
         name=invitation["name"],
         role=ROLE_TO_ICAL.get(invitation["role"], "REQ-PARTICIPANT"),
-        partstat=ANSWER_TO_PARTSTAT.get(current_answer(invitation, sequence), "NEEDS-ACTION"),
+        partstat=ANSWER_TO_PARTSTAT.get(
+            current_answer(invitation, data["meeting"]["answers_sequence"]), "NEEDS-ACTION"
+        ),
+        delegated_to=delegated_to,
+        delegated_from=origin["email"] if origin else "",
     )
+
+
+async def raise_sequence(meeting_id: int, invitation_ids: list[int] | None = None) -> int:
+    """Raise the meeting's SEQUENCE before mailing a change: above its own and above what the given
+    invitees hold (a removed invitee's CANCEL went out above the meeting's). Returns it."""
+    meeting = await Meeting.select(Meeting.sequence).where(Meeting.id == meeting_id).first()
+    held = 0
+    if invitation_ids:
+        rows = await Invitation.select(Invitation.sent_sequence).where(Invitation.id.is_in(invitation_ids))
+        held = max((r["sent_sequence"] or 0 for r in rows), default=0)
+    sequence = max(meeting["sequence"] if meeting else 0, held) + 1
+    await Meeting.update({Meeting.sequence: sequence}).where((Meeting.id == meeting_id) & (Meeting.sequence < sequence))
+    return sequence
+
+
+def _holds(invitation: Mapping[str, Any], sequence: int) -> bool:
+    """The invitee already received this SEQUENCE (or a later one): sending it again would be a
+    duplicate, and a client would take it for a stale copy."""
+    return invitation.get("sent_sequence") is not None and invitation["sent_sequence"] >= sequence
+
+
+async def _mark_sent(invitation: dict[str, Any], sequence: int) -> None:
+    if invitation.get("sent_sequence") is None or invitation["sent_sequence"] < sequence:
+        await Invitation.update({Invitation.sent_sequence: sequence}).where(Invitation.id == invitation["id"])
+        invitation["sent_sequence"] = sequence
 
 
 def _time(value: dt.datetime) -> str:
@@ -201,12 +263,7 @@ def _context(data: dict[str, Any], invitation: dict[str, Any], link: str | None,
         "open_actions": data.get("open_actions", []),
         "invitation": invitation,
         "recipient": invitation["name"],
-        "role": {
-            "chair": "présidence",
-            "required": "membre",
-            "optional": "participation facultative",
-            "info": "pour information",
-        }.get(invitation["role"], ""),
+        "role": ROLE_LABELS.get(invitation["role"], ""),
         "link": link,
         "answer_links": [(label, f"{link}?reponse={code}") for code, label in ANSWER_LINKS] if link else [],
         "tz": tz,
@@ -219,6 +276,8 @@ def _context(data: dict[str, Any], invitation: dict[str, Any], link: str | None,
         "organiser_email": meeting["organiser_email"] or settings.organiser_email,
         "reminder": False,
         "update": False,
+        "changes": [],
+        "answers_reset": False,
         "whole_meeting": True,
     } | extra
 
@@ -238,33 +297,46 @@ async def _answer_link(data: dict[str, Any], invitation: dict[str, Any]) -> str:
     return f"{current_settings().base_url}/r/invitation/{token}"
 
 
-async def _was_invited(invitation_id: int) -> bool:
-    """A convocation already went to this invitation (each one carries an answer link)."""
-    return await PartnerLink.exists().where(
-        (PartnerLink.purpose == "invitation") & (PartnerLink.target_id == invitation_id)
-    )
-
-
 # -- requests -----------------------------------------------------------------------------------
 
 
-async def _queue_request(data: dict[str, Any], targets: list[dict[str, Any]], *, kind: str, key: str) -> int:
+async def _queue_request(
+    data: dict[str, Any],
+    targets: list[dict[str, Any]],
+    *,
+    kind: str,
+    key: str | None = None,
+    changes: list[str] | None = None,
+    answers_reset: bool = False,
+) -> int:
+    """REQUESTs to `targets` at the meeting's SEQUENCE. A convocation or update goes only to those
+    who do not hold it yet (the caller raised it for a change: `raise_sequence`); a reminder or a
+    refresh repeats it (same SEQUENCE, newer DTSTAMP)."""
     meeting = data["meeting"]
-    if meeting["status"] == "cancelled":
-        return 0
     sequence = meeting["sequence"]
-    event = calendar_event(data)
-    attendees = [_attendee(i, sequence) for i in _active(data)]
+    if kind == "convocation":
+        targets = [t for t in targets if not _holds(t, sequence)]
+    if meeting["status"] == "cancelled" or not targets:
+        return 0
+    event = calendar_event(data, sequence=sequence)
+    attendees = [_attendee(data, i) for i in _active(data)]
     now = clock.now()
     calendar = b""  # the same invitation for everyone (it lists every attendee): built once, if needed
     count = 0
     for invitation in targets:
-        dedupe = f"{kind}:{meeting['id']}:{invitation['id']}:{key}"
+        dedupe = f"{kind}:{meeting['id']}:{invitation['id']}:{key or sequence}"
         if await outbox.already_queued(dedupe):
             continue  # a retry: no second mail, no second link
-        update = kind == "convocation" and await _was_invited(invitation["id"])
         link = await _answer_link(data, invitation)
-        context = _context(data, invitation, link, reminder=kind == "reminder", update=update)
+        context = _context(
+            data,
+            invitation,
+            link,
+            reminder=kind == "reminder",
+            update=bool(changes),
+            changes=changes or [],
+            answers_reset=answers_reset,
+        )
         # Meeting mails are strict: a variable missing from the context is an error.
         mail = mails.render("reminder" if kind == "reminder" else "convocation", context, strict=True)
         calendar = calendar or build_request(event, attendees, now)
@@ -282,20 +354,42 @@ async def _queue_request(data: dict[str, Any], targets: list[dict[str, Any]], *,
             entity="meeting",
             entity_id=meeting["id"],
         )
+        if queued:
+            await _mark_sent(invitation, sequence)
         count += int(queued)
     return count
 
 
-async def queue_convocation(meeting_id: int, invitation_ids: list[int] | None = None) -> int:
+async def queue_convocation(
+    meeting_id: int,
+    invitation_ids: list[int] | None = None,
+    *,
+    changes: list[str] | None = None,
+    answers_reset: bool = False,
+) -> int:
     """METHOD:REQUEST to every active invitee, or to the given ones; returns how many mails were queued.
 
-    The convocation, or an update after a change: a new SEQUENCE or version makes a new mail,
-    a retry of the same change does not."""
+    The convocation, or an update after a change: `changes` lists what changed, in French, for the
+    mail (« Horaire modifié : … → … »); `answers_reset` says that the invitees are asked again."""
     data = await meeting_data(meeting_id)
-    meeting = data["meeting"]
     wanted = None if invitation_ids is None else set(invitation_ids)
     targets = [i for i in _active(data) if wanted is None or i["id"] in wanted]
-    return await _queue_request(data, targets, kind="convocation", key=f"{meeting['sequence']}:{meeting['version']}")
+    return await _queue_request(data, targets, kind="convocation", changes=changes, answers_reset=answers_reset)
+
+
+async def queue_refresh(invitation_id: int, *, now: dt.datetime | None = None) -> int:
+    """The current invitation again to one invitee whose calendar asked for it (iMIP REFRESH),
+    at most once a day; always to the address Coord knows, never to whoever asked."""
+    row = await Invitation.select(Invitation.meeting).where(Invitation.id == invitation_id).first()
+    if row is None:
+        return 0
+    data = await meeting_data(row["meeting"])
+    targets = [i for i in _active(data) if i["id"] == invitation_id and i["sent_sequence"] is not None]
+    if not targets:
+        return 0
+    day = (now or clock.now()).astimezone(dt.UTC).date().isoformat()
+    sequence = max(data["meeting"]["sequence"], targets[0]["sent_sequence"])
+    return await _queue_request(data, targets, kind="refresh", key=f"{sequence}:{day}")
 
 
 async def queue_reminder(
@@ -303,16 +397,16 @@ async def queue_reminder(
 ) -> int:
     """The invitation again with a « Rappel » mail, at most once a day per invitee.
 
-    Never to those who declined; with `only_unanswered`, only to those who have not answered the
-    current version of the meeting. `now` is the caller's clock (the day of the dedupe key); the
-    scheduler passes `key` (e.g. "agenda") to make a reminder once per meeting and kind instead."""
+    Never to those who declined or delegated; with `only_unanswered`, only to those who have not
+    answered the current version of the meeting. `now` is the caller's clock (the day of the dedupe
+    key); the scheduler passes `key` (e.g. "agenda") to make a reminder once per meeting and kind."""
     data = await meeting_data(meeting_id)
-    sequence = data["meeting"]["sequence"]
+    answers_sequence = data["meeting"]["answers_sequence"]
     targets = [
         i
         for i in _active(data)
-        if current_answer(i, sequence) != "declined"
-        and (not only_unanswered or current_answer(i, sequence) == "needs_action")
+        if current_answer(i, answers_sequence) not in {"declined", "delegated"}
+        and (not only_unanswered or current_answer(i, answers_sequence) == "needs_action")
     ]
     day = (now or clock.now()).astimezone(dt.UTC).date().isoformat()
     return await _queue_request(data, targets, kind="reminder", key=key or day)
@@ -321,20 +415,19 @@ async def queue_reminder(
 # -- cancellations ------------------------------------------------------------------------------
 
 
-async def _queue_cancel(
-    data: dict[str, Any],
-    targets: list[dict[str, Any]],
-    attendees: list[dict[str, Any]],
-    *,
-    kind: str,
-    sequence: int,
-) -> int:
+async def _queue_cancel(data: dict[str, Any], targets: list[dict[str, Any]], *, kind: str, sequence: int) -> int:
+    """METHOD:CANCEL: of the whole meeting ("cancellation", STATUS:CANCELLED, every attendee listed)
+    or of one invitee ("removal": RFC 5546 §3.2.5 forbids STATUS there, and lists only them)."""
     meeting = data["meeting"]
-    event = replace(calendar_event(data, sequence=sequence), status="CANCELLED")
-    listed = [_attendee(i, sequence) for i in attendees]
-    now = clock.now()
+    # Never sent: nothing to take back. Already holding this SEQUENCE: already cancelled.
+    targets = [t for t in targets if t["sent_sequence"] is not None and not _holds(t, sequence)]
+    if not targets:
+        return 0
     whole = kind == "cancellation"
-    calendar = build_cancel(event, listed, now) if targets else b""  # the same for everyone
+    event = replace(calendar_event(data, sequence=sequence), status="CANCELLED")
+    listed = [_attendee(data, i) for i in (_active(data) if whole else targets)]
+    now = clock.now()
+    calendar = build_cancel(event, listed, now, whole_meeting=whole)  # the same for everyone
     count = 0
     for invitation in targets:
         context = _context(data, invitation, None, whole_meeting=whole)
@@ -353,28 +446,32 @@ async def _queue_cancel(
             entity="meeting",
             entity_id=meeting["id"],
         )
+        if queued:
+            await _mark_sent(invitation, sequence)
         count += int(queued)
     return count
 
 
 async def queue_cancellation(meeting_id: int) -> int:
-    """METHOD:CANCEL with STATUS:CANCELLED to every active invitee (the caller has bumped SEQUENCE)."""
+    """METHOD:CANCEL with STATUS:CANCELLED to every active invitee who received the convocation."""
     data = await meeting_data(meeting_id)
-    active = _active(data)
-    return await _queue_cancel(data, active, active, kind="cancellation", sequence=data["meeting"]["sequence"])
+    return await _queue_cancel(data, _active(data), kind="cancellation", sequence=data["meeting"]["sequence"])
 
 
 async def queue_removal(invitation_id: int) -> int:
-    """METHOD:CANCEL to one invitee removed from the meeting; their answer links stop working.
-
-    The CANCEL carries SEQUENCE + 1: clients ignore a CANCEL that is not newer than the REQUEST
-    they hold, and removing an invitee does not change the meeting's own SEQUENCE."""
+    """METHOD:CANCEL to one invitee removed from the meeting (or a delegate withdrawn); their answer
+    links stop working. Its SEQUENCE is above everything they received; the meeting's own stays, as
+    the others' copies do not change (a re-invitation raises it above this one)."""
     row = await Invitation.select(Invitation.meeting).where(Invitation.id == invitation_id).first()
     if row is None:
         return 0
     data = await meeting_data(row["meeting"])
     targets = [i for i in data["invitations"] if i["id"] == invitation_id]
     await links.revoke("invitation", invitation_id)
-    if data["meeting"]["status"] == "cancelled":
+    if data["meeting"]["status"] == "cancelled" or not targets or targets[0]["sent_sequence"] is None:
         return 0
-    return await _queue_cancel(data, targets, targets, kind="removal", sequence=data["meeting"]["sequence"] + 1)
+    held = targets[0]["sent_sequence"]
+    if await outbox.already_queued(f"removal:{data['meeting']['id']}:{invitation_id}:{held}"):
+        return 0  # this removal was mailed already
+    sequence = max(data["meeting"]["sequence"], held) + 1
+    return await _queue_cancel(data, targets, kind="removal", sequence=sequence)

@@ -12,7 +12,7 @@ from coord.access import DepartmentRow, Scope
 from coord.core import clock
 from coord.core.errors import Conflict, CoordError, Forbidden, ValidationFailed
 from coord.core.pagination import PageRequest
-from coord.meetings import agenda, attendance, invitees, minutes, printing, service
+from coord.meetings import agenda, attendance, inbox, invitees, minutes, printing, rules, service
 from coord.meetings.seams import carried_forward_items
 from coord.web.forms import department_context, form_data, page, redirect
 from coord.web.params import IdQuery
@@ -143,7 +143,9 @@ class MeetingPages(Controller):
             measures=await agenda.measure_choices(),
             values=values,
             errors=errors,
-            lead_days=service.CONVOCATION_LEAD.days,
+            lead_days=rules.CONVOCATION_LEAD.days,
+            convene_urgent=meeting["starts_at"] - clock.now() < rules.CONVOCATION_LEAD,
+            inbox_items=await inbox.items_for(access, meeting["id"]),
             open_actions=await carried_forward_items(meeting),
         )
 
@@ -200,8 +202,8 @@ class MeetingPages(Controller):
                 return redirect(
                     request,
                     _url(department, new["id"]),
-                    "Nouvelle réunion préparée sur le même ordre du jour, sans condition de quorum : "
-                    "vérifiez sa date puis envoyez la convocation.",
+                    "Nouvelle réunion convoquée sur le même ordre du jour, sans condition de quorum : "
+                    "la convocation est partie à chaque invité.",
                 )
             else:
                 handler = {"convene": service.convene, "cancel": service.cancel, "held": service.mark_held}[action]
@@ -378,7 +380,7 @@ class MeetingPages(Controller):
             choices=invitees.ATTENDANCE,
             values=values,
             errors=errors,
-            started=meeting["starts_at"] <= clock.now(),
+            started=attendance.attendance_open(meeting),
         )
 
     @get("/{meeting_id:int}/presences")

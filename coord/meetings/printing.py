@@ -1,4 +1,4 @@
-"""Printable documents of a meeting: convocation, ordre du jour, feuille d'émargement.
+"""Printable documents of a meeting: convocation, ordre du jour, feuille d'émargement, compte rendu.
 
 The HTML versions are templates (`templates/meetings/print_*.html`); the PDFs are drawn with fpdf2,
 a pure-PyPI library. A Unicode TTF font (DejaVu) is embedded when the system has one; otherwise the
@@ -8,6 +8,7 @@ their ASCII forms), so the PDFs work with nothing but PyPI packages installed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from fpdf.enums import XPos, YPos
 from coord.access import Scope, department_of
 from coord.committees.tables import Committee
 from coord.core.french import date_fr
-from coord.meetings import agenda, invitees, minutes, service
+from coord.meetings import agenda, invitees, service
+from coord.meetings.attendance import ATTENDING, RECONVENED_MENTION, quorum
 from coord.meetings.seams import carried_forward_items
+from coord.meetings.tables import Decision
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -43,6 +46,7 @@ LATIN1_REPLACEMENTS = {
     "\u2022": "-",
 }
 DOCUMENTS = {"convocation": "Convocation", "ordre-du-jour": "Ordre du jour", "emargement": "Feuille d'émargement"}
+MINUTES = "compte-rendu"  # the minutes' document: its own routes (coord.meetings.minutes_routes) and mail
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +65,7 @@ def latin1(text: str) -> str:
 
 
 async def document_data(scope: Scope, meeting_id: int) -> dict[str, Any]:
-    """Everything the three documents show, read through the scope."""
+    """Everything the documents show, read through the scope."""
     meeting = await service.get_meeting(scope, meeting_id)
     raw = await service.load(scope, meeting_id)
     department = await department_of(raw)
@@ -71,16 +75,110 @@ async def document_data(scope: Scope, meeting_id: int) -> dict[str, Any]:
     by_id = {p["id"]: p["name"] for p in people}
     for person in people:
         person["represented_by_name"] = by_id.get(person["represented_by"], "")
+    counted = quorum(people, required=raw["quorum_required"])
     return {
         "meeting": meeting,
         "department": department,
         "committee": committee,
         "items": items,
         "invitations": people,
-        "decisions": await minutes.list_decisions(scope, meeting_id),
+        "decisions": await decisions_of(scope, meeting_id),
         "summary": agenda.summary(items, raw),
         "open_actions": await carried_forward_items(raw),
+        "quorum": counted,
+        "quorum_rows": quorum_rows(counted, reconvened=bool(raw["reconvened_from"])),
+        "reconvened_mention": RECONVENED_MENTION if raw["reconvened_from"] else "",
     }
+
+
+async def decisions_of(scope: Scope, meeting_id: int) -> list[dict[str, Any]]:
+    """The decisions of a meeting read through the scope, in their order (the relevé de décisions)."""
+    return (
+        await scope.select(Decision, Decision.id, Decision.position, Decision.text)
+        .where(Decision.meeting == meeting_id)
+        .order_by(Decision.position)
+        .order_by(Decision.id)
+    )
+
+
+def quorum_rows(counted: Mapping[str, Any], *, reconvened: bool = False) -> list[tuple[str, str]]:
+    """The quorum as the attendance sheet and the minutes print it: members counted, present or
+    represented, required, reached or not (`attendance.quorum`)."""
+    present, represented = counted["present"], counted["represented"]
+    rows = [
+        ("Membres votants", str(counted["voting_members"])),
+        ("Présents", f"{present} (sur place ou en visioconférence)"),
+        ("Représentés", f"{represented} (par mandat)"),
+    ]
+    if not counted["quorum_required"]:
+        why = "nouvelle convocation faute de quorum, article R.133-10 du CRPA" if reconvened else "non exigé"
+        return [*rows, ("Quorum requis", f"aucun ({why})"), ("Quorum", "non exigé")]
+    needed = counted["needed"]
+    rows.append(("Quorum requis", f"{needed} présent(s) ou représenté(s) : la moitié des membres votants"))
+    if counted["voting_members"] == 0:
+        status = "non atteint : aucun membre votant parmi les invités"
+    elif not counted["recorded"]:
+        status = "à constater en séance (présences non encore enregistrées)"
+    elif counted["reached"]:
+        status = f"atteint ({present + represented} présent(s) ou représenté(s) pour {needed} requis)"
+    else:
+        status = f"non atteint ({present + represented} présent(s) ou représenté(s) pour {needed} requis)"
+    return [*rows, ("Quorum", status)]
+
+
+def _quorum_rows(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The rows from `document_data`, or counted from the invitations of data built by hand."""
+    if "quorum_rows" in data:
+        return list(data["quorum_rows"])
+    counted = quorum(data["invitations"], required=data["meeting"]["quorum_required"])
+    return quorum_rows(counted, reconvened=bool(data["meeting"].get("reconvened_from")))
+
+
+# -- the minutes' publication ---------------------------------------------------------------------
+def minutes_title(publication: Mapping[str, Any] | None) -> str:
+    """« Compte rendu », « Compte rendu rectifié », or a « Projet » of either (content not published)."""
+    edition = publication["edition"] if publication else 0
+    if edition == 0:
+        return "Projet de compte rendu"
+    if publication and publication.get("pending"):
+        return "Projet de compte rendu rectifié"
+    return "Compte rendu rectifié" if edition > 1 else "Compte rendu"
+
+
+def publication_line(publication: Mapping[str, Any] | None, tz: str) -> str:
+    if not publication or publication["edition"] == 0:
+        return "Projet : ce compte rendu n'a pas encore été publié."
+    when = date_fr(publication["published_at"], tz, True)
+    if publication.get("pending"):
+        return (
+            f"Projet de rectification : la version n° {publication['edition']} publiée le {when} "
+            "reste celle qui fait foi tant que celle-ci n'est pas publiée."
+        )
+    if publication["edition"] > 1:
+        return f"Version rectifiée n° {publication['edition']}, publiée le {when} : elle remplace les précédentes."
+    return f"Publié le {when}."
+
+
+def minutes_filename(data: Mapping[str, Any], publication: Mapping[str, Any] | None) -> str:
+    edition = publication["edition"] if publication else 0
+    suffix = f"-v{edition}" if edition > 1 else ""
+    return f"compte-rendu-{data['department']['code']}-{data['meeting']['id']}{suffix}.pdf"
+
+
+def attending(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The invitees present (in person or by video) or represented, as the minutes list them."""
+    return [p for p in data["invitations"] if p["attendance"] in ATTENDING or p["attendance"] == "represented"]
+
+
+def presence_text(person: Mapping[str, Any]) -> str:
+    label = str(person["attendance_label"]).lower()
+    if person["attendance"] == "represented" and person.get("represented_by_name"):
+        return f"{label}, mandat donné à {person['represented_by_name']}"
+    return label
+
+
+def not_attending(data: Mapping[str, Any], attendance: str) -> list[str]:
+    return [p["name"] for p in data["invitations"] if p["attendance"] == attendance]
 
 
 class _Pdf(FPDF):
@@ -213,10 +311,10 @@ def convocation_pdf(data: dict[str, Any]) -> bytes:
             "et l'administration).",
             size=9,
         )
-    if not meeting["quorum_required"]:
-        pdf.para(
-            "Nouvelle convocation faute de quorum : l'instance délibérera valablement sans condition de quorum.", size=9
-        )
+    if meeting.get("reconvened_from"):
+        pdf.para(RECONVENED_MENTION, bold=True, size=9)
+    elif not meeting["quorum_required"]:
+        pdf.para("Aucun quorum n'est exigé pour cette réunion.", size=9)
     pdf.ln(2)
     _practical(pdf, data)
     pdf.heading("Ordre du jour", size=12)
@@ -257,6 +355,68 @@ def attendance_sheet_pdf(data: dict[str, Any]) -> bytes:
     pdf.grid(
         ["Nom", "Institution / fonction", "Qualité", "Mandat", "Signature"], rows, (36, 50, 30, 28, 30), line_height=9
     )
+    pdf.ln(4)
+    _quorum_facts(pdf, data)
+    return pdf.bytes()
+
+
+def _quorum_facts(pdf: _Pdf, data: Mapping[str, Any]) -> None:
+    pdf.heading("Quorum", size=12)
+    for label, value in _quorum_rows(data):
+        pdf.fact(f"{label} :", value)
+
+
+def minutes_pdf(data: dict[str, Any], publication: Mapping[str, Any] | None = None) -> bytes:
+    """The minutes: who attended and the mandates, the quorum, the items, the text and the decisions.
+
+    `publication` ({edition, published_at, pending}, from `coord.meetings.minutes.publication`)
+    says which version this is; without it the document is a draft."""
+    title = minutes_title(publication)
+    pdf = _Pdf(title)
+    _header(pdf, data, title)
+    pdf.para(publication_line(publication, data["department"]["timezone"]), size=9)
+    pdf.ln(2)
+    meeting = data["meeting"]
+    pdf.fact("Date :", _when(data))
+    pdf.fact("Lieu :", meeting["place"])
+    pdf.fact("Visioconférence :", meeting["video_url"])
+    if meeting.get("reconvened_from"):
+        pdf.para(RECONVENED_MENTION, size=9)
+    pdf.ln(3)
+    pdf.heading("Membres présents et représentés", size=12)
+    present = attending(data)
+    if present:
+        rows = [
+            [
+                p["name"],
+                p["organisation_name"] + (f"\n{p['function']}" if p["function"] else ""),
+                p["role_label"],
+                presence_text(p),
+            ]
+            for p in present
+        ]
+        pdf.grid(["Nom", "Institution / fonction", "Qualité", "Présence"], rows, (40, 56, 34, 44))
+    else:
+        pdf.para("Présences non enregistrées.")
+    for label, code in (("Excusé(e)s :", "excused"), ("Absent(e)s :", "absent")):
+        pdf.fact(label, ", ".join(not_attending(data, code)))
+    pdf.ln(3)
+    _quorum_facts(pdf, data)
+    pdf.ln(3)
+    pdf.heading("Points examinés", size=12)
+    for item in data["items"]:
+        pdf.para(f"{item['position']}. {item['title']}")
+    if not data["items"]:
+        pdf.para("Aucun point inscrit à l'ordre du jour.")
+    pdf.ln(3)
+    pdf.heading("Compte rendu", size=12)
+    pdf.para(meeting.get("minutes") or "Compte rendu non rédigé.")
+    pdf.ln(3)
+    pdf.heading("Relevé de décisions", size=12)
+    if data["decisions"]:
+        pdf.grid(["N°", "Décision"], [[str(d["position"]), d["text"]] for d in data["decisions"]], (12, 162))
+    else:
+        pdf.para("Aucune décision enregistrée.")
     return pdf.bytes()
 
 

@@ -27,6 +27,9 @@ class MeetingIn(msgspec.Struct, forbid_unknown_fields=True):
     place: str = ""
     video_url: str = ""
     urgent: bool = False
+    urgency_reason: str = ""
+    # A weekend or a public holiday of the département is refused unless confirmed.
+    confirm_day: bool = False
 
 
 class MeetingPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -38,7 +41,9 @@ class MeetingPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     place: str | Unset = UNSET
     video_url: str | Unset = UNSET
     urgent: bool | Unset = UNSET
+    urgency_reason: str | Unset = UNSET
     quorum_required: bool | Unset = UNSET
+    confirm_day: bool | Unset = UNSET
 
 
 class VersionIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -46,11 +51,14 @@ class VersionIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
     version: DbInt | Unset = UNSET
     urgent: bool | Unset = UNSET
+    urgency_reason: str | Unset = UNSET
 
 
 class ReconveneIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     starts_at: str | Unset = UNSET
     ends_at: str | Unset = UNSET
+    urgent: bool | Unset = UNSET
+    urgency_reason: str | Unset = UNSET
 
 
 class MeetingOut(msgspec.Struct):
@@ -74,8 +82,11 @@ class MeetingOut(msgspec.Struct):
     organiser_name: str
     uid: str
     sequence: int
+    # Answers given to a SEQUENCE below this one (before the last change of time or place) no longer hold.
+    answers_sequence: int
     version: int
     urgent: bool
+    urgency_reason: str
     quorum_required: bool
     reconvened_from: int | None
     minutes: str
@@ -148,11 +159,16 @@ class InvitationOut(msgspec.Struct):
     organisation_name: str
     role: str
     role_label: str
-    answer: str
+    answer: str  # the answer to the current version of the meeting
     answer_label: str
+    outdated_answer: str | None  # an answer given before the last change of time or place
+    answered_sequence: int | None
+    sent_sequence: int | None  # the last SEQUENCE mailed to this invitee
     answered_at: dt.datetime | None
     comment: str
     delegate_name: str
+    delegated_from: int | None  # the invitation of the invitee this one represents
+    delegated_from_name: str
     attendance: str
     attendance_label: str
     represented_by: int | None

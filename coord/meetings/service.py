@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from piccolo.columns.combination import And
 
@@ -27,9 +26,11 @@ from coord.core.errors import Conflict, NotFound, ValidationFailed
 from coord.core.pagination import PageRequest
 from coord.core.settings import current_settings
 from coord.core.validation import Fields
-from coord.meetings import notify
+from coord.meetings import notify, rules
 from coord.meetings.agenda_templates import insert_default_agenda
+from coord.meetings.rules import CONVOCATION_LEAD
 from coord.meetings.tables import AgendaItem, Decision, Invitation, Meeting
+from coord.meetings.times import read_times, to_local
 from coord.partners.tables import Contact
 
 KINDS: dict[str, str] = {
@@ -43,124 +44,20 @@ STATUSES: dict[str, str] = {
     "held": "Tenue",
     "cancelled": "Annulée",
 }
-# R.133-8 CRPA: the convocation reaches the members at least five days before, save urgency.
-CONVOCATION_LEAD = dt.timedelta(days=5)
-# Changing one of these moves the event in the invitees' calendars (iTIP SEQUENCE).
-SIGNIFICANT_FIELDS = frozenset({"starts_at", "ends_at", "place", "video_url", "status"})
+# Changing one of these moves the event: invitees are asked to answer again.
+SIGNIFICANT_FIELDS = frozenset({"starts_at", "ends_at", "place"})
+# Changing one of these updates the invitees' calendars and keeps their answers.
+DETAIL_FIELDS = frozenset({"title", "video_url"})
 EDITABLE_STATUSES = frozenset({"draft", "convened"})
-MIN_YEAR, MAX_YEAR = 2000, 2100
-OUT_OF_RANGE = f"La date doit être comprise entre {MIN_YEAR} et {MAX_YEAR}."
-SKIPPED_TIME = "Cette heure n'existe pas ce jour-là (passage à l'heure d'été) : choisissez une autre heure."
 
 MEETING_COLUMNS = (
     *Meeting._meta.columns,
     Meeting.department.code.as_alias("department_code"),
     Meeting.department.timezone.as_alias("timezone"),
+    Meeting.department.holiday_subdivision.as_alias("holiday_subdivision"),
     Meeting.committee.name.as_alias("committee_name"),
     Meeting.committee.kind.as_alias("committee_kind"),
 )
-
-
-# -- times --------------------------------------------------------------------------------------
-def local_to_utc(value: dt.datetime, tz: str) -> dt.datetime:
-    """A naive local time of `tz` (or an aware datetime) in UTC; refuses times skipped by DST.
-
-    Raises ValueError for a skipped time and OutOfRange outside the years Coord plans meetings for."""
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise OutOfRange(value.year)
-    if value.tzinfo is not None and value.utcoffset() is not None:
-        return value.astimezone(dt.UTC)
-    zone = ZoneInfo(tz)
-    aware = value.replace(tzinfo=zone)
-    utc = aware.astimezone(dt.UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) != value:
-        raise ValueError("nonexistent local time")
-    return utc
-
-
-class OutOfRange(ValueError):
-    """A date outside [MIN_YEAR, MAX_YEAR]."""
-
-
-def to_local(value: dt.datetime | None, tz: str) -> dt.datetime | None:
-    return value.astimezone(ZoneInfo(tz)) if value is not None else None
-
-
-def _parse_iso(fields: Fields, name: str, tz: str) -> dt.datetime | None:
-    raw = fields.data.get(name)
-    if raw is None or raw == "":
-        fields.error(name, "Ce champ est obligatoire.")
-        return None
-    if isinstance(raw, dt.datetime):
-        value = raw
-    else:
-        try:
-            value = dt.datetime.fromisoformat(str(raw).strip())
-        except ValueError:
-            fields.error(
-                name, "Date et heure invalides (format attendu : AAAA-MM-JJTHH:MM, par exemple 2026-10-26T09:30)."
-            )
-            return None
-    try:
-        return local_to_utc(value, tz)
-    except OutOfRange:
-        fields.error(name, OUT_OF_RANGE)
-    except ValueError:
-        fields.error(name, SKIPPED_TIME)
-    return None
-
-
-def _parse_hhmm(fields: Fields, name: str) -> dt.time | None:
-    raw = fields.data.get(name)
-    raw = raw.strip() if isinstance(raw, str) else raw
-    if raw is None or raw == "":
-        fields.error(name, "Ce champ est obligatoire.")
-        return None
-    try:
-        if not isinstance(raw, str) or len(raw) != 5 or raw[2] != ":":
-            raise ValueError
-        return dt.time(int(raw[:2]), int(raw[3:]))
-    except ValueError:
-        fields.error(name, "Heure invalide (format attendu : HH:MM, par exemple 09:30).")
-        return None
-
-
-def _local_form_time(fields: Fields, day: dt.date | None, name: str, tz: str) -> dt.datetime | None:
-    at = _parse_hhmm(fields, name)
-    if day is None or at is None:
-        return None
-    try:
-        return local_to_utc(dt.datetime.combine(day, at), tz)
-    except OutOfRange:
-        fields.error("date", OUT_OF_RANGE)
-    except ValueError:
-        fields.error(name, SKIPPED_TIME)
-    return None
-
-
-def read_times(fields: Fields, tz: str, current: Mapping[str, Any] | None = None) -> None:
-    """Put `starts_at`/`ends_at` (UTC) in `fields.values` from the form fields (date, start_time,
-    end_time) or the API fields (starts_at, ends_at); with `current`, absent ones keep their value."""
-    data = fields.data
-    form_keys = {"date", "start_time", "end_time"}
-    if form_keys & set(data):
-        day = fields.date("date", required=True)
-        fields.values.pop("date", None)
-        start = _local_form_time(fields, day, "start_time", tz)
-        end = _local_form_time(fields, day, "end_time", tz)
-        end_field = "end_time"
-    elif current is None or "starts_at" in data or "ends_at" in data:
-        start = _parse_iso(fields, "starts_at", tz) if current is None or "starts_at" in data else current["starts_at"]
-        end = _parse_iso(fields, "ends_at", tz) if current is None or "ends_at" in data else current["ends_at"]
-        end_field = "ends_at"
-    else:
-        return
-    if start and end and end <= start:
-        fields.error(end_field, "La fin doit être postérieure au début de la réunion.")
-    if start and end and end - start > dt.timedelta(hours=24):
-        fields.error(end_field, "Une réunion ne peut pas durer plus de 24 heures.")
-    if start and end:
-        fields.values["starts_at"], fields.values["ends_at"] = start, end
 
 
 def _video_url(fields: Fields) -> None:
@@ -203,6 +100,8 @@ def meeting_out(row: dict[str, Any]) -> dict[str, Any]:
         "sequence": row["sequence"],
         "version": row["version"],
         "urgent": row["urgent"],
+        "urgency_reason": row["urgency_reason"],
+        "answers_sequence": row["answers_sequence"],
         "quorum_required": row["quorum_required"],
         "reconvened_from": row["reconvened_from"],
         "minutes": row["minutes"],
@@ -429,11 +328,14 @@ async def create_meeting(scope: Scope, data: Mapping[str, Any], *, default_agend
     fields.text("place", max_length=1000, multiline=True)
     _video_url(fields)
     fields.boolean("urgent", default=False)
+    fields.text("urgency_reason", max_length=500)
     if department:
         read_times(fields, department["timezone"])
+        rules.check_working_day(fields, department["timezone"], department["holiday_subdivision"])
     if not fields.values.get("place") and not fields.values.get("video_url") and "video_url" not in fields.errors:
         fields.error("place", "Indiquez un lieu, un lien de visioconférence, ou les deux.")
     values = fields.check()
+    values.pop("confirm_day", None)
     assert department is not None and committee is not None
     scope.require(Permission.MANAGE, department["id"])
     settings = current_settings()
@@ -465,7 +367,9 @@ async def create_meeting(scope: Scope, data: Mapping[str, Any], *, default_agend
     return await get_meeting(scope, row["id"])
 
 
-async def update_meeting(scope: Scope, meeting_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
+async def update_meeting(
+    scope: Scope, meeting_id: int, data: Mapping[str, Any], *, clock: Clock | None = None
+) -> dict[str, Any]:
     current = await load(scope, meeting_id)
     require_manage(scope, current)
     version = read_version(data)
@@ -478,10 +382,15 @@ async def update_meeting(scope: Scope, meeting_id: int, data: Mapping[str, Any])
     if fields.present("video_url"):
         _video_url(fields)
     fields.boolean("urgent")
-    fields.boolean("quorum_required")
+    fields.text("urgency_reason", max_length=500)
     read_times(fields, current["timezone"], current)
+    moved = fields.values.get("starts_at", current["starts_at"]) != current["starts_at"]
+    if moved:
+        rules.check_working_day(fields, current["timezone"], current["holiday_subdivision"])
+        rules.check_move(fields, current, clock)
     values = fields.check()
     values.pop("version", None)
+    values.pop("confirm_day", None)
     if "place" in values or "video_url" in values:
         place = values.get("place", current["place"])
         video = values.get("video_url", current["video_url"])
@@ -489,12 +398,19 @@ async def update_meeting(scope: Scope, meeting_id: int, data: Mapping[str, Any])
             raise ValidationFailed({"place": "Indiquez un lieu ou un lien de visioconférence."})
     changes = {k: v for k, v in values.items() if v != current.get(k)}
     significant = bool(SIGNIFICANT_FIELDS & set(changes))
-    if significant:
-        changes["sequence"] = current["sequence"] + 1
+    mailed = current["status"] == "convened" and (significant or bool(DETAIL_FIELDS & set(changes)))
+    if mailed:
+        # The SQL expression reads the stored value: a SEQUENCE raised meanwhile (a delegate
+        # invited, an invitee removed) is never reused.
+        changes["sequence"] = Meeting.sequence + 1
+        if significant:
+            changes["answers_sequence"] = Meeting.sequence + 1
     async with transaction():
         await write_meeting(scope, current, changes, version=version, summary=f"Réunion « {current['title']} »")
-        if significant and current["status"] == "convened":
-            await notify.queue_convocation(meeting_id)
+        if mailed:
+            await notify.queue_convocation(
+                meeting_id, changes=rules.describe_changes(current, changes), answers_reset=significant
+            )
     return await get_meeting(scope, meeting_id)
 
 
@@ -536,7 +452,10 @@ async def convene(
     if current["status"] != "draft":
         raise Conflict(f"La convocation a déjà été envoyée ou la réunion est {STATUSES[current['status']].lower()}.")
     errors: dict[str, str] = {}
-    urgent = Fields(data).boolean("urgent", default=current["urgent"]) or False
+    options = Fields(data)
+    urgent = options.boolean("urgent", default=current["urgent"]) or False
+    reason = options.text("urgency_reason", max_length=500) or current["urgency_reason"]
+    options.check()
     at = now(clock)
     if current["starts_at"] <= at:
         errors["starts_at"] = "La réunion a déjà commencé : changez sa date avant de convoquer."
@@ -545,6 +464,8 @@ async def convene(
             "La convocation doit parvenir aux membres au moins cinq jours avant la réunion "
             "(article R.133-8 du CRPA). Reportez la réunion ou cochez « urgence »."
         )
+    elif current["starts_at"] - at < CONVOCATION_LEAD and not reason:
+        errors["urgency_reason"] = "Indiquez le motif de l'urgence : il figure dans la convocation."
     if not current["place"] and not current["video_url"]:
         errors["place"] = "Indiquez un lieu ou un lien de visioconférence avant de convoquer."
     if await active_invitation_count(meeting_id) == 0:
@@ -556,7 +477,14 @@ async def convene(
         await write_meeting(
             scope,
             current,
-            {"status": "convened", "convened_at": at, "urgent": urgent, "sequence": current["sequence"] + 1},
+            {
+                "status": "convened",
+                "convened_at": at,
+                "urgent": urgent,
+                "urgency_reason": reason,
+                "sequence": Meeting.sequence + 1,
+                "answers_sequence": Meeting.sequence + 1,
+            },
             version=version,
             summary=f"Convocation de « {current['title']} »",
             action="convene",
@@ -579,7 +507,7 @@ async def cancel(
         await write_meeting(
             scope,
             current,
-            {"status": "cancelled", "cancelled_at": now(clock), "sequence": current["sequence"] + 1},
+            {"status": "cancelled", "cancelled_at": now(clock), "sequence": Meeting.sequence + 1},
             version=version,
             summary=f"Annulation de « {current['title']} »",
             action="cancel",
@@ -604,7 +532,7 @@ async def mark_held(
         await write_meeting(
             scope,
             current,
-            {"status": "held", "sequence": current["sequence"] + 1},
+            {"status": "held"},
             version=version,
             summary=f"Réunion « {current['title']} » tenue",
             action="held",

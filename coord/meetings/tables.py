@@ -32,6 +32,7 @@ class Meeting(Table, tablename="meeting"):
     # Optimistic locking: every update says which version it read.
     version = Integer(default=1)
     urgent = Boolean(default=False)
+    urgency_reason = Text(default="")  # why the five-day lead of R.133-8 CRPA could not be kept
     quorum_required = Boolean(default=True)
     reconvened_from = Integer(null=True, default=None)  # id of the meeting that lacked quorum
     minutes = Text(default="")

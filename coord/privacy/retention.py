@@ -59,6 +59,7 @@ async def purge_sent(now: dt.datetime | None = None, *, retention_days: int | No
                         OutboxMessage.body_text: "",
                         OutboxMessage.body_html: "",
                         OutboxMessage.calendar: "",
+                        OutboxMessage.attachments: "",  # the minutes' PDF names the members
                         OutboxMessage.purged_at: now,
                     }
                 ).where(OutboxMessage.id.is_in(ids) & _due(cutoff))

@@ -15,6 +15,20 @@ Choice of the proposed date (documented rule, see `propose_meeting_date`):
 4. if still tied, the earlier day wins (more lead time for the convocation).
 The Tuesday-Thursday preference only breaks ties: it never moves the meeting further from the
 anchor.
+
+When a reminder is sent (documented rule, see `reminder_send_at`): every reminder has a nominal
+instant (ten days before the meeting at the meeting's time, the day a proposal period opens, ...).
+1. it goes out on that day if it is a working day of the département, else on the previous working
+   day (weekends and the département's own public holidays: Good Friday and 26 December in
+   Alsace-Moselle, the abolition-of-slavery day overseas; dates marked unavailable for meetings do
+   not count, the prefecture's office is open on them);
+2. at the nominal wall-clock time in the département's zone, brought within office hours
+   (09:00-17:00), so a move across a change of summer time keeps the local hour;
+3. never before what it follows up (`not_before`: the convocation a nudge is about, the end of the
+   meeting whose minutes are due): if the previous working day is already behind it, the reminder
+   goes at the first working moment after it;
+4. never at or after the event it announces: when no working moment is left before the event, it
+   goes at `not_before` itself (as soon as possible) rather than never.
 """
 
 from __future__ import annotations
@@ -40,17 +54,33 @@ from coord.territory.working_days import (
 )
 
 __all__ = [
+    "LONGEST_ADVANCE",
+    "OFFICE_CLOSES",
+    "OFFICE_OPENS",
     "NoDateAvailable",
     "YearlyMeetingRule",
     "add_working_days",
+    "first_working_moment",
     "holiday_subdivision_for",
     "is_working_day",
     "meeting_window",
     "next_working_day",
+    "office_opening",
     "previous_working_day",
     "propose_meeting_date",
     "public_holidays",
+    "reminder_send_at",
+    "shift_days",
+    "working_day_on_or_before",
 ]
+
+# Office hours of a prefecture, local wall-clock time: reminders go out within them.
+OFFICE_OPENS = time(9, 0)
+OFFICE_CLOSES = time(17, 0)
+# How much earlier than its nominal instant a reminder may go out. The longest run of days off in
+# any département is four (Good Friday to Easter Monday in Alsace-Moselle and Guadeloupe, Christmas
+# on a Friday with 26 December in Alsace-Moselle): a week bounds how far ahead the queries look.
+LONGEST_ADVANCE = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -160,3 +190,63 @@ def propose_meeting_date(
     start = _local_start(chosen, rule.start_time, zone)
     end = (start.astimezone(UTC) + rule.duration).astimezone(zone)
     return start, end
+
+
+# -- when a reminder is sent ----------------------------------------------------------------------
+
+
+def shift_days(instant: datetime, days: int, tz: str) -> datetime:
+    """`instant` moved by `days` calendar days at the same wall-clock time in `tz`: ten days before
+    a 09:30 meeting is 09:30, even across a change of summer time (UTC arithmetic would say 08:30)."""
+    zone = _load_zone(tz)
+    local = instant.astimezone(zone)
+    return _local_start(local.date() + timedelta(days=days), local.time(), zone)
+
+
+def working_day_on_or_before(day: date, subdivision: str | None) -> date:
+    """`day` if it is a working day of the subdivision, else the last working day before it."""
+    return day if is_working_day(day, subdivision) else previous_working_day(day, subdivision)
+
+
+def office_opening(day: date, tz: str) -> datetime:
+    """The opening of the prefecture's office on `day`, in `tz` (the nominal instant of a reminder
+    due on a day rather than at an instant)."""
+    return _local_start(day, OFFICE_OPENS, _load_zone(tz))
+
+
+def _office_time(at: time) -> time:
+    return min(max(at.replace(tzinfo=None, fold=0), OFFICE_OPENS), OFFICE_CLOSES)
+
+
+def first_working_moment(instant: datetime, tz: str, subdivision: str | None) -> datetime:
+    """The first instant at or after `instant` that falls in office hours on a working day."""
+    zone = _load_zone(tz)
+    local = instant.astimezone(zone)
+    day = local.date()
+    if is_working_day(day, subdivision) and local.time().replace(fold=0) < OFFICE_CLOSES:
+        return max(local, _local_start(day, OFFICE_OPENS, zone))
+    return _local_start(next_working_day(day, subdivision), OFFICE_OPENS, zone)
+
+
+def reminder_send_at(
+    nominal: datetime,
+    tz: str,
+    subdivision: str | None,
+    *,
+    not_before: datetime | None = None,
+    event: datetime | None = None,
+) -> datetime:
+    """The instant a reminder nominally due at `nominal` goes out (the rule in this module's
+    docstring), aware in `ZoneInfo(tz)`. Pure: a reminder's instant does not depend on when the
+    scheduler looks, so a reminder moved earlier is not due a second time on its nominal day."""
+    zone = _load_zone(tz)
+    local = nominal.astimezone(zone)
+    day = working_day_on_or_before(local.date(), subdivision)
+    send_at = _local_start(day, _office_time(local.time()), zone)
+    if not_before is not None and send_at < not_before:
+        send_at = first_working_moment(not_before, tz, subdivision)
+    if event is not None and send_at >= event:
+        # No working moment left before the event: as soon as possible rather than never (a
+        # nominal instant at or after the event itself stays there: nothing is left to announce).
+        send_at = (not_before if not_before is not None else nominal).astimezone(zone)
+    return send_at

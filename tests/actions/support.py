@@ -47,6 +47,7 @@ def seed(api: Any, code: str = "34") -> dict[str, Any]:
             "place": "Préfecture",
             "starts_at": start.isoformat(),
             "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "confirm_day": True,  # days counted from today may be a weekend
         },
     ).json()
     decisions = [

@@ -39,6 +39,7 @@ def test_the_next_meeting_lists_the_committee_open_items_in_its_agenda_and_convo
             "place": "Préfecture",
             "starts_at": start.isoformat(),
             "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "confirm_day": True,  # days counted from today may be a weekend
         },
     ).json()
 

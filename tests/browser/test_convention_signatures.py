@@ -106,3 +106,66 @@ def test_signatures_bring_the_convention_into_force(small_models, live_url, brow
     page.goto(f"{live_url}/d/34/conventions")
     row = page.locator("table.conventions tbody tr", has_text="Convention mineurs Hérault")
     assert "En vigueur" in row.inner_text()
+
+
+def test_an_amendment_is_signed_apart_while_the_convention_stays_in_force(
+    small_models, live_url, browser_page, make_user, api_as
+):
+    """An agent opens an amendment on a convention in force: the page shows both states, the
+    convention stays « en vigueur » while the amendment collects its own signatures, and the
+    amendment's text becomes the one in force with the last of them."""
+    agent = make_user("prefecture", "34")
+    api = api_as("prefecture", "34")
+    convention = api.post("/api/conventions", json={"model": "essai-trois-roles", "title": "Convention avenant"}).json()
+    today = dt.date.today().isoformat()
+    for kind, role, name in (
+        ("prefecture", "prefet", "Préfecture de l'Hérault"),
+        ("parquet", "procureur", "Parquet de Montpellier"),
+        ("association", "association", "Association Enfance 34"),
+    ):
+        org = api.post("/api/organisations", json={"name": name, "kind": kind}).json()
+        signatory = api.post(
+            f"/api/conventions/{convention['id']}/signatories", json={"organisation": org["id"], "role": role}
+        ).json()
+        api.patch(
+            f"/api/conventions/{convention['id']}/signatories/{signatory['id']}",
+            json={"status": "signed", "signed_on": today},
+        )
+    assert api.get(f"/api/conventions/{convention['id']}").json()["status"] == "in_force"
+
+    page = browser_page
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmation before opening the amendment
+    url = f"{live_url}/d/34/conventions/{convention['id']}"
+    page.goto(url)
+    page.get_by_label("Adresse électronique professionnelle").fill(agent.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(url)
+    page.get_by_label("Objet de l'avenant").fill("Ajout d'un volet formation")
+    page.get_by_role("button", name="Ouvrir l'avenant n° 1").click()
+    page.wait_for_selector("text=Avenant n° 1 ouvert")
+    assert page.locator("#etat-convention").inner_text() == "En vigueur"
+    assert "3 signatures sur 3 requises" in page.locator("#progression").inner_text()
+    assert page.locator("#progression-avenant").inner_text() == "Avenant n° 1 : 0/3 signatures"
+
+    for label, done in (
+        ("Préfecture de l'Hérault – Préfet", 1),
+        ("Parquet de Montpellier – Procureur de la République", 2),
+    ):
+        page.get_by_label("Signataire de l'avenant (obligatoire)", exact=True).select_option(label=label)
+        page.get_by_label("Date de signature de l'avenant").fill(today)
+        page.get_by_role("button", name="Enregistrer la signature de l'avenant").click()
+        page.wait_for_selector(f"text=Signature enregistrée sur l'avenant n° 1 : {done} sur 3 requises.")
+        assert page.locator("#etat-convention").inner_text() == "En vigueur"
+        assert page.locator("#progression-avenant").inner_text() == f"Avenant n° 1 : {done}/3 signatures"
+
+    page.get_by_label("Signataire de l'avenant (obligatoire)", exact=True).select_option(
+        label="Association Enfance 34 – Association spécialisée"
+    )
+    page.get_by_label("Date de signature de l'avenant").fill(today)
+    page.get_by_role("button", name="Enregistrer la signature de l'avenant").click()
+    page.wait_for_selector("text=l'avenant n° 1 est entré en vigueur")
+    assert page.locator("#etat-convention").inner_text() == "En vigueur"
+    assert page.locator("#texte-en-vigueur").inner_text().startswith("Avenant n° 1 : Ajout d'un volet formation")
+    assert page.locator("#progression-avenant").count() == 0
+    assert "Entré en vigueur" in page.locator("table.amendments").inner_text()

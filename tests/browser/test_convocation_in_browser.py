@@ -58,7 +58,10 @@ def test_plan_convene_and_accept_from_the_mail(demo_url, browser_page, make_user
     page.get_by_role("link", name="Planifier une réunion").click()
     page.get_by_label("Instance réunie").select_option(label="CDPD")
     page.get_by_label("Intitulé").fill("Séance annuelle traite")
+    from coord.territory.working_days import is_working_day, next_working_day
+
     day = dt.date.today() + dt.timedelta(days=20)
+    day = day if is_working_day(day, "34") else next_working_day(day, "34")  # no confirmation to tick
     page.locator("#f-date").fill(day.isoformat())
     page.get_by_label("Heure de début").fill("09:30")
     page.get_by_label("Heure de fin").fill("12:00")

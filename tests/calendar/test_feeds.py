@@ -1,5 +1,5 @@
 """Subscription feeds: valid PUBLISH .ics at secret-token URLs, ETag/Last-Modified with 304s,
-revocation (404), département isolation, DST and overseas times."""
+revocation (410), département isolation, DST and overseas times."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import icalendar
 import pytest
 
+from tests.calendar.test_feed_publish import assert_feed_valid
 from tests.calendar.test_ingest import (  # noqa: F401  (the `app` fixture registers the calendar routes)
     PAUL,
     add_committee,
@@ -22,7 +23,6 @@ from tests.calendar.test_ingest import (  # noqa: F401  (the `app` fixture regis
     seed,
 )
 from tests.conftest import run
-from tests.support.ics_validators import assert_valid_ics
 
 SOON = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=30)
 
@@ -76,9 +76,7 @@ def test_department_feed_is_valid_publish_with_cancelled_meeting(api_as: Any, cl
     assert response.headers["cache-control"] == "private, max-age=900"
     assert response.headers["etag"].startswith('"')
     data = response.content
-    assert_valid_ics(data)
-
-    calendar = icalendar.Calendar.from_ical(data)
+    calendar = assert_feed_valid(data)
     assert str(calendar["METHOD"]) == "PUBLISH"
     assert str(calendar["X-WR-CALNAME"]) == "Coord – Hérault (34)"
     events = {str(e["UID"]): e for e in calendar.events}
@@ -86,23 +84,23 @@ def test_department_feed_is_valid_publish_with_cancelled_meeting(api_as: Any, cl
     assert str(events["m2@coord"]["STATUS"]) == "CANCELLED"
     assert str(events["m2@coord"]["SUMMARY"]).startswith("Annulé")
     assert str(events["m1@coord"]["URL"]) == f"http://testserver.local/d/34/reunions/{ids['convened']}"
-    for event in events.values():
-        assert "ORGANIZER" not in event and "ATTENDEE" not in event
+    for event in events.values():  # Coord's mailbox, never the agent's; nobody to answer for
+        assert str(event["ORGANIZER"]) == "mailto:coord-test@prefecture.example.gouv.fr"
+        assert "ATTENDEE" not in event
 
 
 def test_committee_and_contact_feeds(api_as: Any, client: Any) -> None:
     api = api_as("prefecture", "34")
     ids = run(_department_with_meetings())
     committee_feed = create_feed(api, "committee", ids["committee"])
-    calendar = icalendar.Calendar.from_ical(client.get(path_of(committee_feed["url"])).content)
+    calendar = assert_feed_valid(client.get(path_of(committee_feed["url"])).content)
     assert {str(e["UID"]) for e in calendar.events} == {"m1@coord", "m2@coord"}
     assert "Comité départemental TEH" in str(calendar["X-WR-CALNAME"])
 
     seeded = run(seed())  # the fixtures' meeting, with Paul invited
     contact_feed = create_feed(api, "contact", seeded.contacts[PAUL])
     response = client.get(path_of(contact_feed["url"]))
-    assert_valid_ics(response.content)
-    calendar = icalendar.Calendar.from_ical(response.content)
+    calendar = assert_feed_valid(response.content)
     assert [str(e["UID"]) for e in calendar.events] == ["mtg-2026-0042@coord.example.gouv.fr"]
     assert "Paul Martin" in str(calendar["X-WR-CALNAME"])
 
@@ -155,7 +153,7 @@ def test_conditional_requests_give_304(api_as: Any, client: Any) -> None:
     assert client.get(url, headers={"If-Modified-Since": last_modified}).status_code == 200
 
 
-def test_revoked_and_unknown_tokens_give_404(api_as: Any, client: Any) -> None:
+def test_revoked_tokens_give_410_and_unknown_ones_404(api_as: Any, client: Any) -> None:
     api = api_as("prefecture", "34")
     ids = run(_department_with_meetings())
     feed = create_feed(api, "department", ids["dept"])
@@ -166,7 +164,9 @@ def test_revoked_and_unknown_tokens_give_404(api_as: Any, client: Any) -> None:
     assert listed[0]["url"] == feed["url"]
 
     assert api.delete(f"/api/feeds/{feed['id']}").status_code == 204
-    assert client.get(url).status_code == 404
+    gone = client.get(url)
+    assert gone.status_code == 410
+    assert "révoqué" in gone.text and "BEGIN:VCALENDAR" not in gone.text
     assert api.get("/api/feeds", params={"department": "34"}).json() == []
     assert api.delete(f"/api/feeds/{feed['id']}").status_code == 404
     for bad in ("/r/calendrier/nimportequoi.ics", "/r/calendrier/.ics", url[:-4], url.replace(".ics", "x.ics")):
@@ -216,8 +216,7 @@ def test_dst_and_overseas_instants(db: Any, code: str, start_utc: dt.datetime, t
         return (await feeds.department_feed(dept, now=start_utc - dt.timedelta(days=10))).body
 
     data = run(build())
-    assert_valid_ics(data)
-    calendar = icalendar.Calendar.from_ical(data)
+    calendar = assert_feed_valid(data)
     (event,) = calendar.events
     assert event["DTSTART"].params["TZID"] == tzid
     assert event["DTSTART"].dt.astimezone(dt.UTC) == start_utc
@@ -243,10 +242,8 @@ def test_todo_providers_add_vtodos(db: Any) -> None:
         data = run(feeds.department_feed(ids["dept"])).body
     finally:
         feeds.TODO_PROVIDERS.remove(provider)
-    assert_valid_ics(data)
-    # Note: libical's PUBLISH restriction check only looks at the first component; a feed holding
-    # VTODOs and no VEVENT fails it (VTODO without DTSTART/ORGANIZER/PRIORITY): see build_feed.
-    todos = icalendar.Calendar.from_ical(data).todos
+    # A provider's to-do without organiser or start gets Coord's mailbox and a DTSTART.
+    todos = assert_feed_valid(data).todos
     assert [str(t["SUMMARY"]) for t in todos] == ["Bilan"]
 
 

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coord.ics import CalendarTodo, build_feed
+from tests.calendar.conftest import ORGANIZER
 from tests.calendar.helpers import parse, unfolded_lines
+from tests.calendar.test_feed_publish import assert_feed_valid
 from tests.support.ics_validators import assert_valid_ics
 
 TODOS = [
@@ -47,6 +49,7 @@ def feed(make_event, now) -> bytes:
 
 def test_feed_is_valid(feed) -> None:
     assert_valid_ics(feed)
+    assert_feed_valid(feed, organiser=ORGANIZER.email)  # libical, component by component
 
 
 def test_feed_header(feed) -> None:
@@ -64,11 +67,16 @@ def test_feed_header(feed) -> None:
     ]
 
 
-def test_feed_events_have_no_organizer_attendee_or_alarm(feed) -> None:
-    assert b"ORGANIZER" not in feed
+def test_feed_components_have_an_organizer_but_no_attendee_or_alarm(feed) -> None:
+    """RFC 5546 wants an ORGANIZER in PUBLISH; without ATTENDEE no client has anyone to reply for.
+    The to-dos, which have none of their own, take the events' organiser."""
     assert b"ATTENDEE" not in feed
     assert b"VALARM" not in feed
-    for event in parse(feed).events:
+    calendar = parse(feed)
+    for component in [*calendar.events, *calendar.todos]:
+        assert str(component["ORGANIZER"]) == f"mailto:{ORGANIZER.email}"
+        assert component["ORGANIZER"].params["CN"] == ORGANIZER.name
+    for event in calendar.events:
         assert "URL" in event
         assert "https://coord.example.gouv.fr/reunions/42" in str(event["DESCRIPTION"])
         assert "webconf.numerique.gouv.fr" in str(event["DESCRIPTION"])

@@ -127,11 +127,14 @@ async def add_meeting(
     return int(row["id"])
 
 
-async def invite(meeting: int, contact: int, dept: int) -> int:
+async def invite(meeting: int, contact: int, dept: int, *, sent_sequence: int | None = None) -> int:
+    """An invitation; `sent_sequence`: the SEQUENCE of the last invitation mailed to them (None: never)."""
     from coord.meetings.tables import Invitation
 
     row = (
-        await Invitation.insert(Invitation(department=dept, meeting=meeting, contact=contact)).returning(Invitation.id)
+        await Invitation.insert(
+            Invitation(department=dept, meeting=meeting, contact=contact, sent_sequence=sent_sequence)
+        ).returning(Invitation.id)
     )[0]
     return int(row["id"])
 
@@ -153,7 +156,8 @@ async def seed(code: str = "34", *, uid: str = FIXTURE_UID, sequence: int = 2, s
     for email, first, last in ((MARIE, "Marie", "Durand"), (PAUL, "Paul", "Martin")):
         contact = await add_contact(dept, email.replace("marie.durand", "Marie.Durand"), first, last)
         seeded.contacts[email] = contact
-        seeded.invitations[email] = await invite(meeting, contact, dept)
+        sent = None if status == "draft" else sequence  # a convened meeting's invitees got its SEQUENCE
+        seeded.invitations[email] = await invite(meeting, contact, dept, sent_sequence=sent)
     return seeded
 
 
@@ -236,7 +240,7 @@ def test_ics_attachment_with_a_generic_type_is_found(api_as: Any) -> None:
 
 def test_delegation_creates_the_delegates_invitation_which_can_answer(api_as: Any) -> None:
     api = api_as("prefecture", "34")
-    seeded = run(seed())
+    seeded = run(seed(sequence=3))  # the Thunderbird delegation answers SEQUENCE 3
     response = post_reply(api, fixture("thunderbird_delegated.ics"))
     assert response.status_code == 200, response.text
     assert run(invitation(seeded.invitations[PAUL]))["answer"] == "delegated"

@@ -1,5 +1,6 @@
-"""The SMTP/LMTP listener: real clients on loopback deliver replies; the answer changes; garbage gets a
-550 with the reason; an internal error gets a temporary 451."""
+"""The SMTP/LMTP listener: real clients on loopback deliver replies; the answer changes; a mail about
+no meeting gets a 550 with the reason when no forward mailbox is set; a person answering a meeting is
+never bounced; an internal error gets a temporary 451."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from typing import Any
 import pytest
 
 from tests.calendar.test_ingest import MARIE, PAUL, as_mail, fixture, invitation, seed
+from tests.calendar.test_reply_authentication import imip_settings, inbox_rows
 from tests.conftest import run
+
+__all__ = ["imip_settings"]  # a fixture: the listener reads these settings
 
 RCPT = "coord-test@prefecture.example.gouv.fr"
 
 
 @pytest.fixture
-def lmtp_listener(db: Any) -> Any:
+def lmtp_listener(db: Any, imip_settings: Any) -> Any:
     from coord.calendar.lmtp import ReplyListener
 
     with ReplyListener("127.0.0.1", 0, lmtp=True) as listener:
@@ -23,7 +27,7 @@ def lmtp_listener(db: Any) -> Any:
 
 
 @pytest.fixture
-def smtp_listener(db: Any) -> Any:
+def smtp_listener(db: Any, imip_settings: Any) -> Any:
     from coord.calendar.lmtp import ReplyListener
 
     with ReplyListener("127.0.0.1", 0) as listener:
@@ -40,21 +44,23 @@ def test_lmtp_delivery_applies_outlook_and_thunderbird_replies(lmtp_listener: An
     assert run(invitation(seeded.invitations[PAUL]))["answer"] == "tentative"
 
 
-def test_lmtp_rejects_garbage_with_a_550_and_the_reason(lmtp_listener: Any) -> None:
+def test_lmtp_refuses_a_mail_about_no_meeting_but_keeps_a_strangers_reply(lmtp_listener: Any) -> None:
     seeded = run(seed())
     stranger = fixture("outlook_fr_accepted.ics").replace(b"Marie.Durand@interieur.gouv.fr", b"intrus@example.fr")
     with smtplib.LMTP("127.0.0.1", lmtp_listener.port, timeout=10) as client:
         with pytest.raises(smtplib.SMTPDataError) as garbage:
             client.sendmail(MARIE, [RCPT], b"Subject: rien\r\n\r\nPas de calendrier ici.\r\n")
         assert garbage.value.smtp_code == 550
-        assert b"5.6.0" in garbage.value.smtp_error
-        assert b"calendrier" in garbage.value.smtp_error
-        with pytest.raises(smtplib.SMTPDataError) as unmatched:
-            client.sendmail(MARIE, [RCPT], as_mail(stranger))
-        assert b"n'est pas invitee" in unmatched.value.smtp_error
+        assert b"5.1.1" in garbage.value.smtp_error
+        assert b"ne concerne aucune reunion de Coord" in garbage.value.smtp_error
+        # A reply for someone not invited is no bounce: the agents see it on the meeting, with why.
+        client.sendmail("intrus@example.fr", [RCPT], as_mail(stranger, sender="intrus@example.fr"))
         # The session goes on after a refusal.
         client.sendmail(MARIE, [RCPT], as_mail(fixture("outlook_fr_accepted.ics")))
     assert run(invitation(seeded.invitations[MARIE]))["answer"] == "accepted"
+    (item,) = run(inbox_rows(seeded.meeting_id))
+    assert (item["kind"], item["sender"]) == ("message", "intrus@example.fr")
+    assert "n'est pas invitée" in item["note"]
 
 
 def test_lmtp_answers_once_per_recipient(lmtp_listener: Any) -> None:
@@ -92,27 +98,33 @@ def test_lmtp_answers_once_per_recipient(lmtp_listener: Any) -> None:
     assert run(invitation(seeded.invitations[MARIE]))["answer"] == "accepted"
 
 
-def test_plain_smtp_listener_and_stale_reply_is_accepted(smtp_listener: Any) -> None:
+def test_plain_smtp_listener_keeps_a_bare_calendar_and_accepts_a_stale_reply(smtp_listener: Any) -> None:
     seeded = run(seed())
     with smtplib.SMTP("127.0.0.1", smtp_listener.port, timeout=10) as client:
+        # A bare .ics has no sender to check: kept for an agent, still a 250.
         client.sendmail(MARIE, [RCPT], fixture("outlook_fr_accepted.ics"))
+        assert run(invitation(seeded.invitations[MARIE]))["answer"] == "needs_action"
+        client.sendmail(MARIE, [RCPT], as_mail(fixture("outlook_fr_accepted.ics")))
         # Same reply again: ignored, but still 250 (nothing for the sender to retry).
-        client.sendmail(MARIE, [RCPT], fixture("outlook_fr_accepted.ics"))
+        client.sendmail(MARIE, [RCPT], as_mail(fixture("outlook_fr_accepted.ics")))
     assert run(invitation(seeded.invitations[MARIE]))["answer"] == "accepted"
+    assert [(i["kind"], i["status"]) for i in run(inbox_rows(seeded.meeting_id))] == [("reply", "pending")]
 
 
-def test_internal_error_is_a_temporary_451(smtp_listener: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from coord.calendar import lmtp
+def test_internal_error_is_a_temporary_451(smtp_listener: Any, db: Any, tmp_path: Any) -> None:
+    from coord.core.db import PooledSQLiteEngine, use_engine
 
-    async def broken(data: bytes, *, source: str) -> Any:
-        raise ConnectionError("database down")
-
-    monkeypatch.setattr(lmtp, "ingest_reply", broken)
-    with (
-        smtplib.SMTP("127.0.0.1", smtp_listener.port, timeout=10) as client,
-        pytest.raises(smtplib.SMTPDataError) as error,
-    ):
-        client.sendmail(MARIE, [RCPT], fixture("outlook_fr_accepted.ics"))
+    run(seed())
+    # The database cannot be reached (a file in a folder that does not exist).
+    use_engine(PooledSQLiteEngine(path=str(tmp_path / "absent" / "coord.sqlite3"), timeout=1))
+    try:
+        with (
+            smtplib.SMTP("127.0.0.1", smtp_listener.port, timeout=10) as client,
+            pytest.raises(smtplib.SMTPDataError) as error,
+        ):
+            client.sendmail(MARIE, [RCPT], as_mail(fixture("outlook_fr_accepted.ics")))
+    finally:
+        use_engine(db.engine)
     assert error.value.smtp_code == 451
 
 

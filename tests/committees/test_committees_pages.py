@@ -151,6 +151,7 @@ def test_a_committee_with_meetings_is_not_deleted(web, make_user, api_as):
             "place": "Préfecture",
             "starts_at": start.isoformat(),
             "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "confirm_day": True,  # thirty days from now may be a weekend or a holiday
         },
     )
     assert meeting.status_code == 201, meeting.text

@@ -10,105 +10,16 @@ from typing import Any
 
 import pytest
 
-from coord.access import Principal, Scope
-from coord.access.roles import Role
 from coord.conventions import coverage, service, tasks
 from coord.conventions.models import load_models
 from coord.conventions.tables import Convention, ConventionSignatory
 from coord.core.errors import Conflict, ValidationFailed
-from coord.mail.tables import OutboxMessage
-from coord.partners.tables import Contact, Organisation
-from coord.territory.tables import Department
 from tests.conftest import run
-
-UTC = dt.UTC
-T0 = dt.datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
-
-# The minors' protection convention: one organisation per required role (kind, role).
-MINORS = [
-    ("prefecture", "prefet", "Préfecture de l'Hérault"),
-    ("parquet", "procureur", "Parquet de Montpellier"),
-    ("conseil_departemental", "president_cd", "Conseil départemental de l'Hérault"),
-    ("pjj", "dt_pjj", "DT PJJ Hérault"),
-    ("education_nationale", "dasen", "DSDEN de l'Hérault"),
-    ("police", "police", "DDSP de l'Hérault"),
-    ("gendarmerie", "gendarmerie", "Groupement de gendarmerie de l'Hérault"),
-    ("association", "association", "Association Aide Mineurs 34"),
-]
-
-
-class Dept:
-    def __init__(self, code: str) -> None:
-        row = run(Department.select().where(Department.code == code).first())
-        self.id: int = row["id"]
-        self.code = code
-        self.scope = Scope(
-            Principal(
-                user_id=None,
-                email=f"agent@pref{code}.gouv.fr",
-                full_name="Agent",
-                role=Role.PREFECTURE,
-                department_id=self.id,
-                department_code=code,
-            )
-        )
-        self.counter = 0
-
-    def organisation(self, kind: str, name: str) -> tuple[int, int]:
-        """An organisation with one contact; returns (organisation id, contact id)."""
-        self.counter += 1
-        org = run(
-            Organisation.insert(Organisation(department=self.id, name=name, kind=kind)).returning(Organisation.id)
-        )[0]["id"]
-        contact = run(
-            Contact.insert(
-                Contact(
-                    department=self.id,
-                    organisation=org,
-                    first_name="Claire",
-                    last_name=f"Signataire{self.counter}",
-                    email=f"signataire{self.counter}@{kind}.example.fr",
-                )
-            ).returning(Contact.id)
-        )[0]["id"]
-        return org, contact
-
-
-@pytest.fixture
-def herault(db: Any) -> Dept:
-    return Dept("34")
-
-
-def _minors_convention(dept: Dept, **extra: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    convention = run(
-        service.create_convention(
-            dept.scope, {"model": "protection-mineurs", "title": "Protection des mineurs 34", **extra}
-        )
-    )
-    signatories = []
-    for kind, role, name in MINORS:
-        org, contact = dept.organisation(kind, name)
-        signatories.append(
-            run(
-                service.add_signatory(
-                    dept.scope,
-                    convention["id"],
-                    {"organisation": org, "contact": contact, "role": role, "signer_name": f"Signataire {role}"},
-                )
-            )
-        )
-    return convention, signatories
-
-
-def _sign(dept: Dept, convention_id: int, signatory_id: int, day: dt.date, now: dt.datetime) -> dict[str, Any]:
-    return run(service.sign(dept.scope, convention_id, signatory_id, {"signed_on": day.isoformat()}, now=now))
-
-
-def _outbox(kind: str | None = None) -> list[dict[str, Any]]:
-    query = OutboxMessage.select().order_by(OutboxMessage.id)
-    if kind:
-        query = query.where(OutboxMessage.kind == kind)
-    return run(query)
+from tests.conventions.support import T0, UTC
+from tests.conventions.support import link_from_mail as _link_from_mail
+from tests.conventions.support import minors_convention as _minors_convention
+from tests.conventions.support import outbox as _outbox
+from tests.conventions.support import sign as _sign
 
 
 # -- models ---------------------------------------------------------------------------------------
@@ -191,7 +102,8 @@ def test_a_model_without_tacit_renewal_expires_and_a_terminated_one_stops(heraul
     assert run(service.get_convention(herault.scope, other["id"]))["status"] == "terminated"
 
 
-def test_an_amendment_reopens_signatures_and_keeps_the_history(herault):
+def test_an_amendment_is_signed_apart_and_its_text_then_comes_into_force(herault):
+    """The whole story is in test_amendments.py; here, the convention's own lifecycle around it."""
     convention, signatories = _minors_convention(herault)
     for s in signatories:
         _sign(herault, convention["id"], s["id"], dt.date(2026, 1, 10), T0)
@@ -202,25 +114,28 @@ def test_an_amendment_reopens_signatures_and_keeps_the_history(herault):
     assert "subject" in missing_subject.value.errors
 
     amended = run(service.amend(herault.scope, convention["id"], {"subject": "Ajout d'un volet formation"}, now=T0))
-    assert amended["amendment"] == 1
-    assert amended["status"] == "in_signature"
-    assert amended["signed_on"] is None
-    assert (amended["signed_count"], amended["required_count"]) == (0, 8)
-    assert len(amended["signatories"]) == 8
-    assert {s["status"] for s in amended["signatories"]} == {"to_send"}
-    history = run(service.signatory_history(herault.scope, convention["id"]))
-    assert len(history) == 8 and {s["status"] for s in history} == {"signed"}
-    # An old round's signatory cannot sign for the new text.
+    assert amended["status"] == "in_force" and amended["amendment"] == 0
+    assert amended["signed_on"] == dt.date(2026, 1, 10)
+    assert (amended["signed_count"], amended["required_count"]) == (8, 8)
+    opened = amended["open_amendment"]
+    assert opened["number"] == 1 and opened["progress_label"] == "Avenant n° 1 : 0/8 signatures"
+    assert {s["status"] for s in opened["signatories"]} == {"to_send"}
+    # An old round's signatory has already signed the text in force.
     with pytest.raises(Conflict):
         _sign(herault, convention["id"], signatories[0]["id"], dt.date(2026, 3, 1), T0 + dt.timedelta(days=60))
 
     later = T0 + dt.timedelta(days=60)
-    for s in amended["signatories"]:
+    for s in opened["signatories"]:
         current = _sign(herault, convention["id"], s["id"], dt.date(2026, 3, 1), later)
-    assert current["status"] == "in_force"
-    assert current["signed_on"] == dt.date(2026, 3, 1)
-    assert current["effective_from"] == dt.date(2026, 1, 10)  # the convention's dates are kept
+    assert current["status"] == "in_force" and current["amendment"] == 1
+    assert current["amendment_subject"] == "Ajout d'un volet formation"
+    assert current["text_in_force_since"] == dt.date(2026, 3, 1)
+    assert current["signed_on"] == dt.date(2026, 1, 10)  # the convention's own signature record is kept
+    assert current["effective_from"] == dt.date(2026, 1, 10)
     assert current["ends_on"] == dt.date(2029, 1, 10)
+    assert current["open_amendment"] is None
+    history = run(service.signatory_history(herault.scope, convention["id"]))
+    assert len(history) == 8 and {s["amendment"] for s in history} == {0}
 
 
 # -- bad input ------------------------------------------------------------------------------------
@@ -297,9 +212,10 @@ def test_signature_and_expiry_reminders_are_queued_once(herault):
     with pytest.raises(Conflict):
         run(service.send_request(herault.scope, convention["id"], first["id"], now=T0))
 
-    assert run(tasks.due_reminders(T0 + dt.timedelta(days=14))) == 0
+    # The 15-day reminder falls on Sunday 25 January: it goes on Friday 23, once.
+    assert run(tasks.due_reminders(T0 + dt.timedelta(days=12))) == 0
+    assert run(tasks.due_reminders(T0 + dt.timedelta(days=13, hours=1))) == 1
     day15 = T0 + dt.timedelta(days=15, hours=1)
-    assert run(tasks.due_reminders(day15)) == 1
     assert run(tasks.due_reminders(day15)) == 0
     assert run(tasks.due_reminders(day15 + dt.timedelta(hours=5))) == 0
     rows = _outbox("convention_signature_reminder")
@@ -368,7 +284,13 @@ def test_coverage_counts_signatures_and_missing_roles_per_pilot_site(herault, ap
     ]
     assert minors["missing_signatures"] == 5
     assert next(s for s in sites if s["scheme"] == "coordination")["conventions"] == []
-    assert coverage.summary(sites) == {"sites": 2, "covered": 0, "in_signature": 1, "without_convention": 1}
+    assert coverage.summary(sites) == {
+        "sites": 2,
+        "covered": 0,
+        "in_signature": 1,
+        "without_convention": 1,
+        "amendment_in_signature": 0,
+    }
 
     national = api_as("national", None)
     body = national.get("/api/conventions/coverage").json()
@@ -404,13 +326,6 @@ def test_coverage_pages_show_counts_and_export(web, make_user, herault, api_as):
 
 
 # -- signature links ------------------------------------------------------------------------------
-def _link_from_mail(signatory_id: int) -> str:
-    rows = [r for r in _outbox("convention_signature") if r["dedupe_key"].endswith(f":{signatory_id}")]
-    match = re.search(r"/r/signature/(\S+)", rows[-1]["body_text"])
-    assert match
-    return match.group(1)
-
-
 def test_a_signature_link_signs_for_its_own_signatory_only(client, herault):
     convention, signatories = _minors_convention(herault)
     first, second = signatories[0], signatories[1]

@@ -240,6 +240,7 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
                 "place": mark(f"{name}-lieu"),
                 "starts_at": start,
                 "ends_at": start + dt.timedelta(hours=2),
+                "confirm_day": True,
             },
         )
         item = await agenda.add_item(
@@ -284,6 +285,20 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
         delegate_name=f"{mark('delegue-prenom')} {mark('delegue-nom')}",
     )
     await meetings.remind(scope, convened["id"])
+    # A mail a partner sent about the meeting, as the calendar listener files it (coord.meetings.inbox).
+    from coord.access import system_principal
+    from coord.meetings import inbox
+
+    await inbox.receive(
+        {"id": convened["id"], "department": seeded.department_id},
+        inbox.Received(
+            kind="message",
+            sender=seeded.address("expediteur"),
+            subject=mark("courrier-objet"),
+            body=mark("courrier-texte"),
+        ),
+        actor=system_principal("réception iMIP (canari)", seeded.department_id),
+    )
 
     cancelled = await meeting("reunion-annulee", commission, hour + dt.timedelta(days=30))
     await meetings.convene(scope, cancelled["id"], {})

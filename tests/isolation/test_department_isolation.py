@@ -40,6 +40,7 @@ def _seed_herault(api: Any) -> dict[str, Any]:
             "place": MARK,
             "starts_at": start.isoformat(),
             "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "confirm_day": True,  # days counted from today may be a weekend
         },
     ).json()
     agenda_item = api.post(f"/api/meetings/{meeting['id']}/agenda", json={"title": f"Point {MARK}"}).json()

@@ -79,6 +79,10 @@ def test_a_stale_answer_does_not_undo_a_newer_one(api_as, smtp_sink):
 
     api = api_as("prefecture", "34")
     meeting = _convened(api)
+    # A new title: an update at SEQUENCE 2 that keeps the answers to SEQUENCE 1 valid.
+    url = f"/api/meetings/{meeting['id']}"
+    retitled = api.patch(url, json={"version": meeting["version"], "title": "Nouveau titre"})
+    assert retitled.status_code == 200 and retitled.json()["sequence"] == 2
     invitation = api.get(f"/api/meetings/{meeting['id']}/invitations").json()["items"][0]
     assert run(record_answer(invitation["id"], "ACCEPTED", source="imip", sequence=2)).status == "applied"
     assert run(record_answer(invitation["id"], "DECLINED", source="imip", sequence=1)).status == "ignored"

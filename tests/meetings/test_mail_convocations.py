@@ -242,6 +242,8 @@ def test_a_rolled_back_change_sends_nothing_and_leaves_no_link(mail_settings):
 
 
 def test_an_update_has_a_higher_sequence_and_resets_answers_to_the_old_version(mail_settings, smtp_sink):
+    from coord.core.db import transaction
+    from coord.meetings import notify
     from coord.meetings.answers import record_answer
     from coord.meetings.tables import Meeting
     from tests.meetings.test_mail_golden import PEOPLE, convene, seed_meeting
@@ -252,12 +254,26 @@ def test_an_update_has_a_higher_sequence_and_resets_answers_to_the_old_version(m
     assert run(record_answer(first["id"], "ACCEPTED", source="imip", sequence=1)).status == "applied"
     _deliver(smtp_sink)
     smtp_sink.clear()
-    run(Meeting.update({Meeting.sequence: 2, Meeting.version: 3}).where(Meeting.id == meeting["id"]))
-    run(convene(meeting["id"]))
+    # The meeting moves: a new SEQUENCE from which answers hold.
+    run(
+        Meeting.update({Meeting.sequence: 2, Meeting.answers_sequence: 2, Meeting.version: 3}).where(
+            Meeting.id == meeting["id"]
+        )
+    )
+
+    async def update() -> int:
+        async with transaction():
+            change = "Horaire modifié : mardi 12 mars 2030 → mercredi 13 mars 2030"
+            return await notify.queue_convocation(meeting["id"], changes=[change], answers_reset=True)
+
+    assert run(update()) == len(PEOPLE)
     _deliver(smtp_sink)
     assert len(smtp_sink.messages) == len(PEOPLE)
     for message in smtp_sink.messages:
         assert message["Subject"].startswith("Mise à jour : ")
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert "Horaire modifié : mardi 12 mars 2030 → mercredi 13 mars 2030" in body
+        assert "merci de répondre à nouveau" in body
         data, _ = _calendar(message)
         event = Calendar.from_ical(data).walk("VEVENT")[0]
         assert int(event["SEQUENCE"]) == 2

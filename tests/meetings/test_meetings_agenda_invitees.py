@@ -139,6 +139,6 @@ def test_role_change_through_patch(api_as):
     response = api.patch(f"{url}/{invitation['id']}", json={"role": "info"})
     assert response.status_code == 200 and response.json()["role"] == "info"
     assert api.patch(f"{url}/{invitation['id']}", json={}).status_code == 422
-    # Attendance before the meeting has started is refused with a clear message.
+    # Attendance before the meeting's day is refused with a clear message.
     response = api.patch(f"{url}/{invitation['id']}", json={"attendance": "present"})
-    assert response.status_code == 409 and "commencée" in response.json()["detail"]
+    assert response.status_code == 409 and "jour de la réunion" in response.json()["detail"]

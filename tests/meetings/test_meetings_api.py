@@ -60,6 +60,8 @@ def new_meeting(api: Any, committee_id: int, start: dt.datetime, minutes: int = 
         "starts_at": start.isoformat(),
         "ends_at": (start + dt.timedelta(minutes=minutes)).isoformat(),
         "place": "Préfecture, salle des commissions",
+        # Days counted from today may fall on a weekend: tests of that rule pass confirm_day=False.
+        "confirm_day": True,
         **extra,
     }
     return api.post("/api/meetings", json=body)
@@ -139,22 +141,31 @@ def test_two_edits_with_the_same_version_the_second_gets_409(api_as):
     assert second.patch(url, json={"title": "Sans version"}).status_code == 400
 
 
-def test_significant_changes_raise_the_sequence(api_as):
+def test_sequence_rises_with_each_change_mailed_and_answers_reset_only_on_time_or_place(api_as):
     api = api_as("prefecture", "34")
     seed = seed_committee(api)
     meeting = new_meeting(api, seed["committee"]["id"], local_in(30)).json()
     url = f"/api/meetings/{meeting['id']}"
+    # Before the convocation nothing is mailed: the SEQUENCE stays.
     changed = api.patch(url, json={"version": 1, "title": "Autre titre"}).json()
     assert (changed["version"], changed["sequence"]) == (2, 0)
     start = local_in(31)
     moved = api.patch(
-        url, json={"version": 2, "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat()}
+        url,
+        json={
+            "version": 2,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "confirm_day": True,
+        },
     ).json()
-    assert (moved["version"], moved["sequence"]) == (3, 1)
+    assert (moved["version"], moved["sequence"]) == (3, 0)
     convened = api.post(f"{url}/convene", json={}).json()
-    assert convened["status"] == "convened" and convened["sequence"] == 2
-    placed = api.patch(url, json={"version": convened["version"], "place": "Sous-préfecture de Béziers"}).json()
-    assert placed["sequence"] == 3
+    assert convened["status"] == "convened" and (convened["sequence"], convened["answers_sequence"]) == (1, 1)
+    retitled = api.patch(url, json={"version": convened["version"], "title": "Titre définitif"}).json()
+    assert (retitled["sequence"], retitled["answers_sequence"]) == (2, 1)  # answers kept
+    placed = api.patch(url, json={"version": retitled["version"], "place": "Sous-préfecture de Béziers"}).json()
+    assert (placed["sequence"], placed["answers_sequence"]) == (3, 3)  # asked again
     cancelled = api.post(f"{url}/cancel", json={"version": placed["version"]}).json()
     assert cancelled["status"] == "cancelled" and cancelled["sequence"] == 4
     assert api.patch(url, json={"version": cancelled["version"], "title": "x"}).status_code == 409
@@ -170,8 +181,11 @@ def test_convocation_needs_five_days_unless_urgent(api_as):
     assert "cinq jours" in response.json()["errors"]["starts_at"]
     assert api.get(url).json()["meeting"]["status"] == "draft"
     response = api.post(f"{url}/convene", json={"urgent": True})
+    assert response.status_code == 422 and "motif" in response.json()["errors"]["urgency_reason"]
+    response = api.post(f"{url}/convene", json={"urgent": True, "urgency_reason": "Arrêté préfectoral à prendre"})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "convened" and response.json()["urgent"] is True
+    assert response.json()["urgency_reason"] == "Arrêté préfectoral à prendre"
     assert response.json()["convened_at"]
     assert api.post(f"{url}/convene").status_code == 409
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from coord.territory.working_days import next_working_day
 from tests.meetings.test_meetings_api import ensure_meeting_routes, local_in, new_meeting, seed_committee
 
 
@@ -29,7 +30,7 @@ def test_plan_a_meeting_through_the_form(web, agent):
     page = web.get("/d/34/reunions/nouvelle")
     assert page.status_code == 200
     assert 'for="f-date"' in page.text and "Europe/Paris" in page.text
-    day = local_in(30).date().isoformat()
+    day = next_working_day(local_in(30).date(), "34").isoformat()
     form = {
         "committee": str(seed["committee"]["id"]),
         "title": "CDPD – réunion annuelle TEH",

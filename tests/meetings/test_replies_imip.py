@@ -1,8 +1,10 @@
 """Partners who click Accept in Outlook or Thunderbird: the REPLY they send back changes the answer,
-through the API upload and through the SMTP/LMTP listener; bad replies get a reason, never a 500."""
+through the API upload and through the SMTP/LMTP listener (sent from the invitee's own address);
+bad replies get a reason, never a 500; a mail about no meeting is refused by the listener."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,11 @@ from tests.meetings.test_mail_convocations import _convened
 FIXTURES = Path(__file__).resolve().parents[1] / "calendar" / "fixtures"
 
 
-def _reply(name: str, uid: str, email: str) -> bytes:
+def _reply(name: str, uid: str, email: str, sequence: int = 1) -> bytes:
+    """A fixture reply for this meeting and invitee, answering the SEQUENCE they were sent."""
     text = (FIXTURES / name).read_text(encoding="utf-8")
     text = text.replace("mtg-2026-0042@coord.example.gouv.fr", uid)
+    text = re.sub(r"SEQUENCE:\d+", f"SEQUENCE:{sequence}", text)
     for original in ("Marie.Durand@interieur.gouv.fr", "paul.martin@gendarmerie.interieur.gouv.fr"):
         text = text.replace(original, email)
     return text.encode()
@@ -35,7 +39,7 @@ def test_an_outlook_reply_marks_the_invitation_accepted(api_as):
     api = api_as("prefecture", "34")
     meeting, invitations = _setup(api)
     target = invitations[0]
-    body = _reply("outlook_fr_accepted.ics", meeting["uid"], target["email"].upper())
+    body = _reply("outlook_fr_accepted.ics", meeting["uid"], target["email"].upper(), meeting["sequence"])
     response = api.post("/api/imip/replies", content=body, headers={"Content-Type": "text/calendar"})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "applied"
@@ -46,7 +50,7 @@ def test_a_thunderbird_reply_inside_a_whole_email_marks_tentative(api_as):
     api = api_as("prefecture", "34")
     meeting, invitations = _setup(api)
     target = invitations[1]
-    ics = _reply("thunderbird_tentative.ics", meeting["uid"], target["email"])
+    ics = _reply("thunderbird_tentative.ics", meeting["uid"], target["email"], meeting["sequence"])
     mail = (
         b"From: " + target["email"].encode() + b"\r\nTo: coord@prefecture.example.gouv.fr\r\n"
         b"Subject: =?utf-8?q?Provisoire?=\r\nMIME-Version: 1.0\r\n"
@@ -87,7 +91,7 @@ def test_another_departments_agent_cannot_answer_for_this_one(api_as):
     assert _answer(api, meeting["id"], invitations[0]["id"]) == "needs_action"
 
 
-def test_the_smtp_listener_takes_replies_and_refuses_garbage(api_as):
+def test_the_smtp_listener_takes_replies_and_refuses_a_mail_about_no_meeting(api_as):
     from coord.calendar.lmtp import ReplyListener
 
     api = api_as("prefecture", "34")
@@ -96,7 +100,7 @@ def test_the_smtp_listener_takes_replies_and_refuses_garbage(api_as):
     listener = ReplyListener("127.0.0.1", 0)
     listener.start()
     try:
-        ics = _reply("outlook_fr_accepted.ics", meeting["uid"], target["email"])
+        ics = _reply("outlook_fr_accepted.ics", meeting["uid"], target["email"], meeting["sequence"])
         mail = (
             b"From: " + target["email"].encode() + b"\r\nTo: coord@prefecture.example.gouv.fr\r\n"
             b"Subject: Accepte\r\nMIME-Version: 1.0\r\nContent-Type: text/calendar; method=REPLY\r\n\r\n" + ics
@@ -109,6 +113,7 @@ def test_the_smtp_listener_takes_replies_and_refuses_garbage(api_as):
                 raise AssertionError("garbage accepted")
             except smtplib.SMTPDataError as exc:
                 assert exc.smtp_code == 550
+                assert b"5.1.1" in exc.smtp_error
     finally:
         listener.stop()
     assert _answer(api, meeting["id"], target["id"]) == "accepted"

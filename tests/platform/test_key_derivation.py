@@ -104,8 +104,8 @@ def test_links_sent_before_the_upgrade_still_open(app: Any, client: Any):
 
     # Revoking the link closes both URLs.
     run(links.revoke("feed_department", department["id"]))
-    assert client.get(f"/r/calendrier/{legacy_token(feed_id, 'feed_department')}.ics").status_code == 404
-    assert client.get(f"/r/calendrier/{links.token_for(feed_id, 'feed_department')}.ics").status_code == 404
+    assert client.get(f"/r/calendrier/{legacy_token(feed_id, 'feed_department')}.ics").status_code == 410
+    assert client.get(f"/r/calendrier/{links.token_for(feed_id, 'feed_department')}.ics").status_code == 410
 
 
 def _session_cookie(key: bytes, user_id: int) -> str:

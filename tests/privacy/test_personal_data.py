@@ -254,7 +254,7 @@ def test_an_erased_contact_leaves_no_trace_in_mails_or_journal(api_as, client, d
     refused = client.post(paths["invitation"], data={"answer": "declined"})
     assert refused.status_code == 410
     feed = client.get(paths["feed"])
-    assert feed.status_code == 404 and "BEGIN:VCALENDAR" not in feed.text and "introuvable" in feed.text
+    assert feed.status_code == 410 and "BEGIN:VCALENDAR" not in feed.text and "révoqué" in feed.text
 
     # Irreversible: never edited, reactivated or invited again; a second erasure changes nothing.
     assert api.patch(f"/api/contacts/{zephyrine['id']}", json={"active": True}).status_code == 409

@@ -141,6 +141,7 @@ def test_a_year_of_reminders_each_sent_once_for_paris_moselle_and_guyane(api_as,
                 "cycle_convocation_due": 1,
                 "cycle_minutes_due": 1,
                 "convocation": 2,
+                "minutes": 2,  # the published minutes, to each invitee
                 "reminder:nudge": 1,
                 "reminder:agenda": 1,
             }

@@ -6,7 +6,8 @@ row was marked sent makes the next worker send it again, with the same Message-I
 copies). The dispatcher overlaps the mark of one message with the sending of the next, so at most the
 last two accepted messages can be resent: that is what the assertions allow, and nothing more.
 
-Two workers at once (PostgreSQL): each reminder is queued once and delivered once.
+Two workers at once (PostgreSQL): each reminder is queued once and delivered once, and SIGTERM stops
+both within STOP_BOUND_SECONDS (what a stop in the middle of work does: test_worker_stop.py).
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from tests.conftest import ROOT, run
 from tests.scheduling.support import outbox_rows, seed_cdpd
 
 INVITEES = 30
+STOP_BOUND_SECONDS = 10.0  # the requirement: a worker has exited this long after SIGTERM
 
 
-def _convened_meeting_in_two_days(api: Any) -> int:
-    """A meeting convened twelve days ago, two days ahead, everyone has accepted: the agenda reminder
-    (and only it) is due for every invitee."""
+def convened_meeting_in_two_days(api: Any) -> int:
+    """A meeting convened twelve days ago (every invitee got the convocation), two days ahead,
+    everyone has accepted: the agenda reminder (and only it) is due for every invitee."""
     from coord.meetings.tables import Invitation, Meeting
 
     committee = seed_cdpd(api, "75", members=INVITEES)["committee"]
@@ -46,6 +48,7 @@ def _convened_meeting_in_two_days(api: Any) -> int:
             "place": "Préfecture",
             "starts_at": start.isoformat(),
             "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "confirm_day": True,  # days counted from today may be a weekend
         },
     ).json()
     run(
@@ -53,7 +56,12 @@ def _convened_meeting_in_two_days(api: Any) -> int:
             Meeting.id == meeting["id"]
         )
     )
-    run(Invitation.update({Invitation.answer: "accepted"}).where(Invitation.meeting == meeting["id"]))
+    sequence = run(Meeting.select(Meeting.sequence).where(Meeting.id == meeting["id"]).first())["sequence"]
+    run(
+        Invitation.update({Invitation.answer: "accepted", Invitation.sent_sequence: sequence}).where(
+            Invitation.meeting == meeting["id"]
+        )
+    )
     return meeting["id"]
 
 
@@ -100,7 +108,7 @@ def workers(database: Any, tmp_path: Path) -> Iterator[Callable[..., subprocess.
             process.wait(timeout=10)
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -109,30 +117,44 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _reminders() -> list[dict[str, Any]]:
+def reminders() -> list[dict[str, Any]]:
     return [r for r in outbox_rows() if r["kind"] == "reminder"]
+
+
+def stop_within(processes: list[subprocess.Popen[bytes]], seconds: float = STOP_BOUND_SECONDS) -> list[int]:
+    """SIGTERM to every process, then their exit codes; fails if one is still running `seconds` after."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + seconds
+    codes = []
+    for process in processes:
+        try:
+            codes.append(process.wait(timeout=max(0.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"worker {process.pid} still running {seconds:.0f} s after SIGTERM") from None
+    return codes
 
 
 def test_a_worker_killed_mid_batch_and_restarted_loses_nothing_and_queues_nothing_twice(api_as, workers):
     from tests.support.smtp_sink import SmtpSink
 
-    _convened_meeting_in_two_days(api_as("prefecture", "75"))
+    convened_meeting_in_two_days(api_as("prefecture", "75"))
 
     def slow(raw: bytes) -> None:  # a slow server: the kill lands in the middle of the batch
         time.sleep(0.15)
 
     with SmtpSink(host="127.0.0.1", port=0, data_status=slow) as sink:
         first = workers(sink.port)
-        _wait(lambda: sink.received >= 5, 60, "the first mails")
+        wait_until(lambda: sink.received >= 5, 60, "the first mails")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         sent_before = sink.received
         assert sent_before < INVITEES, "the kill came too late to test anything"
-        assert len(_reminders()) == INVITEES  # the tick had queued everything before the kill
+        assert len(reminders()) == INVITEES  # the tick had queued everything before the kill
 
         workers(sink.port)  # restarts: its tick finds every reminder already queued
-        _wait(lambda: {r["status"] for r in _reminders()} == {"sent"}, 90, "every reminder to be sent")
-        rows = _reminders()
+        wait_until(lambda: {r["status"] for r in reminders()} == {"sent"}, 90, "every reminder to be sent")
+        rows = reminders()
         assert len(rows) == INVITEES and len({r["dedupe_key"] for r in rows}) == INVITEES
         received = Counter(m["Message-ID"] for m in sink.messages)
         assert set(received) == {r["message_id"] for r in rows}  # nothing lost
@@ -145,19 +167,16 @@ def test_two_workers_at_once_send_each_reminder_once(api_as, workers, database):
 
     if database.name != "postgres":
         pytest.skip("SQLite: Coord supports a single worker (one writer); see README")
-    _convened_meeting_in_two_days(api_as("prefecture", "75"))
+    convened_meeting_in_two_days(api_as("prefecture", "75"))
     with SmtpSink(host="127.0.0.1", port=0, data_status=lambda raw: time.sleep(0.02)) as sink:
         one, two = workers(sink.port, lease=300), workers(sink.port, lease=300)
-        _wait(
-            lambda: len(_reminders()) == INVITEES and {r["status"] for r in _reminders()} == {"sent"},
+        wait_until(
+            lambda: len(reminders()) == INVITEES and {r["status"] for r in reminders()} == {"sent"},
             90,
             "every reminder to be sent",
         )
-        for process in (one, two):
-            process.terminate()  # SIGTERM: a clean stop
-        for process in (one, two):
-            assert process.wait(timeout=20) == 0
-        rows = _reminders()
+        assert stop_within([one, two]) == [0, 0]  # SIGTERM: a clean stop
+        rows = reminders()
         assert len(rows) == INVITEES
         received = Counter(m["Message-ID"] for m in sink.messages)
         assert set(received) == {r["message_id"] for r in rows} and set(received.values()) == {1}

@@ -75,18 +75,6 @@ def libical_errors(text: str) -> list[str]:
     return result["errors"]
 
 
-# RFC 5546 wants an ORGANIZER in every PUBLISH VEVENT, but subscription feeds must leave it out
-# (calendar-interop.md: clients would mail the organiser an acceptance). This one libical error
-# is therefore expected in feeds, and only there; every other restriction still applies.
-_PUBLISH_WITHOUT_ORGANIZER = (
-    "VEVENT: Failed iTIP restrictions for ORGANIZER property. Expected 1 instances of the property and got 0"
-)
-
-
-def _is_publish(data: bytes) -> bool:
-    return str(icalendar.Calendar.from_ical(data).get("METHOD", "")).upper() == "PUBLISH"
-
-
 def assert_lines(data: bytes) -> None:
     """CRLF line endings only, each line at most 75 octets (RFC 5545 §3.1)."""
     assert data.endswith(b"\r\n"), "the .ics must end with CRLF"
@@ -104,9 +92,8 @@ def assert_valid_ics(data: bytes, *, itip: bool = True) -> None:
     text = data.decode("utf-8")
 
     if itip:
+        # Feeds too: RFC 5546 §3.2.1 wants ORGANIZER on every PUBLISH VEVENT (and VTODO).
         errors = libical_errors(text)
-        if _is_publish(data):
-            errors = [e for e in errors if e != _PUBLISH_WITHOUT_ORGANIZER]
         assert errors == [], "libical:\n" + "\n".join(errors)
 
     calendar = icalendar.Calendar.from_ical(data)

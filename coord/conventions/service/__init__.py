@@ -8,6 +8,12 @@ current instant take `now` so that tests (and the periodic job) pass their own c
 
 from __future__ import annotations
 
+from coord.conventions.service.amendments import (
+    add_amendment_signatory,
+    amend,
+    update_amendment,
+    withdraw_amendment,
+)
 from coord.conventions.service.catalogue import (
     _require_model,
     expiring_days,
@@ -22,7 +28,6 @@ from coord.conventions.service.choices import (
 )
 from coord.conventions.service.drafting import (
     _pilot_site_field,
-    amend,
     create_convention,
     delete_convention,
     terminate,
@@ -30,7 +35,9 @@ from coord.conventions.service.drafting import (
 )
 from coord.conventions.service.listing import (
     get_convention,
+    get_open_amendment,
     get_signatory,
+    list_amendments,
     list_conventions,
     list_signatories,
     signatory_history,
@@ -53,6 +60,14 @@ from coord.conventions.service.records import (
     convention_out,
     signatory_out,
 )
+from coord.conventions.service.rounds import (
+    AMENDMENT_COLUMNS,
+    amendment_out,
+    close_open_amendment,
+    conventions_out,
+    open_amendment,
+    round_of,
+)
 from coord.conventions.service.signatories import (
     _role_check,
     add_signatory,
@@ -70,6 +85,7 @@ from coord.conventions.service.signatures import (
 )
 
 __all__ = [
+    "AMENDMENT_COLUMNS",
     "BASE_COLUMNS",
     "COLUMNS",
     "EARLIEST_DATE",
@@ -90,30 +106,40 @@ __all__ = [
     "_role_full_message",
     "_signatory_row",
     "_write_convention",
+    "add_amendment_signatory",
     "add_signatory",
     "amend",
+    "amendment_out",
+    "close_open_amendment",
     "contact_choices",
     "convention_out",
+    "conventions_out",
     "create_convention",
     "delete_convention",
     "expiring_days",
     "get_convention",
+    "get_open_amendment",
     "get_signatory",
+    "list_amendments",
     "list_conventions",
     "list_signatories",
     "model_choices",
     "model_out",
     "models",
+    "open_amendment",
     "organisation_choices",
     "pilot_site_choices",
     "record_signature",
     "remove_signatory",
+    "round_of",
     "send_request",
     "sign",
     "signatory_history",
     "signatory_out",
     "signer_principal",
     "terminate",
+    "update_amendment",
     "update_convention",
     "update_signatory",
+    "withdraw_amendment",
 ]

@@ -1,4 +1,5 @@
-"""A convention's own record: create, update, delete a draft; amendment and termination."""
+"""A convention's own record: create, update, delete a draft; termination (amendments are in
+`amendments.py`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from coord.conventions.service.records import (
     _locked_row,
     _write_convention,
 )
+from coord.conventions.service.rounds import close_open_amendment
 from coord.conventions.tables import Convention, ConventionSignatory
 from coord.core import clock
 from coord.core.db import transaction
@@ -138,57 +140,6 @@ async def delete_convention(scope: Scope, convention_id: int) -> None:
     )
 
 
-async def amend(
-    scope: Scope, convention_id: int, data: dict[str, Any], *, now: dt.datetime | None = None
-) -> dict[str, Any]:
-    """An amendment (avenant n° N+1) reopens signatures: the signatories of the current round are
-    carried over « to send », the earlier round stays as history."""
-    now = now or clock.now()
-    fields = Fields(data)
-    subject = fields.text("subject", required=True, max_length=2000, multiline=True)
-    fields.check()
-    current = await _convention_row(scope, convention_id)
-    scope.require(Permission.MANAGE, current["department"])
-    async with transaction():
-        convention = await _locked_row(convention_id)
-        if convention["status"] not in ACTIVE:
-            raise Conflict("Un avenant ne peut être ouvert que sur une convention en vigueur.")
-        number = convention["amendment"] + 1
-        previous = (await _current_signatories([convention]))[convention_id]
-        for s in previous:
-            await links.revoke(LINK_PURPOSE, s["id"], now=now)
-            if s["status"] == "refused":
-                continue
-            await ConventionSignatory.insert(
-                ConventionSignatory(
-                    department=convention["department"],
-                    convention=convention_id,
-                    amendment=number,
-                    organisation=s["organisation"],
-                    contact=s["contact"],
-                    role=s["role"],
-                    signer_name=s["signer_name"],
-                    signer_title=s["signer_title"],
-                    status="to_send",
-                )
-            )
-        await _write_convention(
-            scope.principal,
-            convention,
-            {
-                "amendment": number,
-                "amendment_subject": subject or "",
-                "status": "in_signature",
-                "signed_on": None,
-                "next_transition_on": None,
-                "next_reminder_on": None,
-            },
-            action="amend",
-            summary=f"Avenant n° {number} à « {convention['title']} »",
-        )
-    return await get_convention(scope, convention_id)
-
-
 async def terminate(
     scope: Scope, convention_id: int, data: dict[str, Any], *, now: dt.datetime | None = None
 ) -> dict[str, Any]:
@@ -232,6 +183,17 @@ async def terminate(
                 await ConventionSignatory.update({ConventionSignatory.next_reminder_at: None}).where(
                     ConventionSignatory.id == s["id"]
                 )
+        if changes.get("status") == "terminated":
+            # An amendment not yet signed can no longer take effect; one being signed for a
+            # termination still ahead stays open until that date (it may still enter into force).
+            await close_open_amendment(
+                scope.principal,
+                convention,
+                status="lapsed",
+                day=min(day, today),
+                reason=f"La convention a été résiliée au {day:%d/%m/%Y} avant la signature de l'avenant.",
+                now=now,
+            )
         await _write_convention(
             scope.principal,
             convention,

@@ -11,13 +11,18 @@ from coord.conventions.service.records import (
     COLUMNS,
     SIGNATORY_COLUMNS,
     _convention_row,
-    _current_signatories,
     _signatory_row,
-    convention_out,
     signatory_out,
 )
+from coord.conventions.service.rounds import (
+    amendment_out,
+    amendments_of,
+    conventions_out,
+    open_amendment,
+    signatories_by_round,
+)
 from coord.conventions.tables import Convention, ConventionSignatory
-from coord.core.errors import ValidationFailed
+from coord.core.errors import NotFound, ValidationFailed
 from coord.core.pagination import PageRequest
 from coord.core.search import like
 
@@ -48,26 +53,25 @@ async def list_conventions(
     for condition in conditions:
         query, count = query.where(condition), count.where(condition)
     rows = await query.order_by(Convention.department).order_by(Convention.id).limit(page.per_page).offset(page.offset)
-    current = await _current_signatories(rows)
-    catalogue = models()
-    return [convention_out(r, current[r["id"]], catalogue) for r in rows], await count
+    return await conventions_out(rows, models()), await count
 
 
 async def get_convention(scope: Scope, convention_id: int, *, with_signatories: bool = True) -> dict[str, Any]:
+    """The convention with its text in force and its signatories, and its open amendment (if any)
+    with the amendment's own signatories and progress."""
     row = await _convention_row(scope, convention_id)
-    current = (await _current_signatories([row]))[row["id"]]
-    result = convention_out(row, current, models())
-    if with_signatories:
-        result["signatories"] = [signatory_out(s) for s in current]
-    return result
+    return (await conventions_out([row], models(), with_signatories=with_signatories))[0]
 
 
 async def signatory_history(scope: Scope, convention_id: int) -> list[dict[str, Any]]:
-    """Signatories of the earlier rounds (before the current amendment), newest round first."""
+    """Signatories of the other rounds (earlier texts, abandoned or lapsed amendments): neither the
+    text in force nor the open amendment; newest round first."""
     row = await _convention_row(scope, convention_id)
+    opened = await open_amendment(convention_id)
+    live = [row["amendment"], *([opened["number"]] if opened else [])]
     rows = (
         await scope.select(ConventionSignatory, *SIGNATORY_COLUMNS)
-        .where((ConventionSignatory.convention == convention_id) & (ConventionSignatory.amendment < row["amendment"]))
+        .where((ConventionSignatory.convention == convention_id) & ConventionSignatory.amendment.not_in(live))
         .order_by(ConventionSignatory.amendment, ascending=False)
         .order_by(ConventionSignatory.id)
     )
@@ -75,7 +79,27 @@ async def signatory_history(scope: Scope, convention_id: int) -> list[dict[str, 
 
 
 async def list_signatories(scope: Scope, convention_id: int) -> list[dict[str, Any]]:
-    return (await get_convention(scope, convention_id))["signatories"]
+    """The signatories of the text in force, then those of the open amendment (`amendment` tells
+    which round each one signs)."""
+    convention = await get_convention(scope, convention_id)
+    opened = convention["open_amendment"]
+    return convention["signatories"] + (opened["signatories"] if opened else [])
+
+
+async def list_amendments(scope: Scope, convention_id: int) -> list[dict[str, Any]]:
+    """Every amendment of the convention, newest first, each with its signatories and progress."""
+    row = await _convention_row(scope, convention_id)
+    model = models().get(row["model_code"])
+    rounds = (await signatories_by_round([convention_id]))[convention_id]
+    amendments = (await amendments_of([convention_id]))[convention_id]
+    return [amendment_out(a, rounds.get(a["number"], []), model) for a in reversed(amendments)]
+
+
+async def get_open_amendment(scope: Scope, convention_id: int) -> dict[str, Any]:
+    convention = await get_convention(scope, convention_id)
+    if convention["open_amendment"] is None:
+        raise NotFound("Aucun avenant n'est en cours de signature sur cette convention.")
+    return convention["open_amendment"]
 
 
 async def get_signatory(scope: Scope, convention_id: int, signatory_id: int) -> dict[str, Any]:

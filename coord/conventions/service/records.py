@@ -104,13 +104,15 @@ def signatory_out(row: dict[str, Any]) -> dict[str, Any]:
         "signed_on": row["signed_on"],
         "refused_on": row["refused_on"],
         "document_ref": row["document_ref"],
+        "version_label": lifecycle.version_label(row["amendment"]),
     }
 
 
 def convention_out(
     row: dict[str, Any], current: list[dict[str, Any]], catalogue: dict[str, ConventionModel]
 ) -> dict[str, Any]:
-    """`current`: the signatories of the convention's current round (its amendment)."""
+    """`current`: the signatories of the convention's text in force (its round `amendment`).
+    `rounds.conventions_out` adds the open amendment's state."""
     model = catalogue.get(row["model_code"])
     done = (
         lifecycle.progress(model, current).as_dict()

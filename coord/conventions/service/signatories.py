@@ -1,4 +1,6 @@
-"""The signatories of a convention: added, updated (signer, status), removed."""
+"""The signatories of a convention and of its open amendment: added, updated (signer, status),
+removed. A signatory belongs to one round; only the round of the text in force and the open
+amendment's can change, earlier rounds are history."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from coord.access import Scope, same_department
 from coord.access.roles import Permission
 from coord.audit import records
 from coord.conventions import lifecycle
-from coord.conventions.lifecycle import SIGNATORY_STATUSES, SIGNING
+from coord.conventions.lifecycle import SIGNATORY_STATUSES
 from coord.conventions.models import ConventionModel
 from coord.conventions.roles import ROLES, role_label
 from coord.conventions.service.catalogue import _require_model
@@ -17,9 +19,9 @@ from coord.conventions.service.listing import get_signatory
 from coord.conventions.service.records import (
     LINK_PURPOSE,
     _convention_row,
-    _current_signatories,
     _signatory_row,
 )
+from coord.conventions.service.rounds import open_amendment, round_of, round_signatories
 from coord.conventions.service.signatures import _role_full_message, record_signature
 from coord.conventions.tables import ConventionSignatory
 from coord.core import clock
@@ -35,13 +37,25 @@ def _role_check(model: ConventionModel, role: str | None, fields: Fields) -> Non
 
 
 async def add_signatory(
-    scope: Scope, convention_id: int, data: dict[str, Any], *, now: dt.datetime | None = None
+    scope: Scope,
+    convention_id: int,
+    data: dict[str, Any],
+    *,
+    now: dt.datetime | None = None,
+    to_amendment: bool = False,
 ) -> dict[str, Any]:
+    """A signatory of the text in force, or with `to_amendment` of the open amendment."""
     convention = await _convention_row(scope, convention_id)
     scope.require(Permission.MANAGE, convention["department"])
     model = _require_model(convention["model_code"])
     if convention["status"] in lifecycle.FINAL:
         raise Conflict("Cette convention n'est plus en vigueur : on ne peut plus y ajouter de signataire.")
+    number = convention["amendment"]
+    if to_amendment:
+        amendment = await open_amendment(convention_id)
+        if amendment is None:
+            raise Conflict("Aucun avenant n'est en cours de signature sur cette convention.")
+        number = amendment["number"]
     fields = Fields(data)
     role = fields.choice("role", {code: r.label for code, r in ROLES.items()})
     _role_check(model, role, fields)
@@ -69,7 +83,7 @@ async def add_signatory(
     fields.text("signer_title", max_length=200)
     fields.text("document_ref", max_length=300)
     if organisation and role and not fields.errors:
-        current = (await _current_signatories([convention]))[convention_id]
+        current = await round_signatories(convention_id, number)
         if any(s["organisation"] == organisation["id"] and s["role"] == role for s in current):
             fields.error("organisation", f"Cette organisation est déjà signataire comme « {role_label(role)} ».")
         requirement = model.requirement(role)
@@ -83,7 +97,7 @@ async def add_signatory(
         {
             "department": convention["department"],
             "convention": convention_id,
-            "amendment": convention["amendment"],
+            "amendment": number,
             "organisation": organisation_id,
             "contact": contact_id,
             "role": role,
@@ -93,9 +107,16 @@ async def add_signatory(
             "status": "to_send",
         },
         entity="convention_signatory",
-        summary=f"Signataire ajouté à « {convention['title']} » : {organisation['name'] if organisation else ''}",
+        summary=f"Signataire ajouté à {_round_title(convention, number)} : "
+        f"{organisation['name'] if organisation else ''}",
     )
     return await get_signatory(scope, convention_id, row["id"])
+
+
+def _round_title(convention: dict[str, Any], number: int) -> str:
+    """« l'avenant n° 2 de « Titre » » for an amendment's round, « « Titre » » otherwise."""
+    title = f"« {convention['title']} »"
+    return f"l'avenant n° {number} de {title}" if number > convention["amendment"] else title
 
 
 async def update_signatory(
@@ -129,9 +150,14 @@ async def update_signatory(
         )
         return await get_signatory(scope, convention_id, signatory_id)
     if status and status != signatory["status"]:
-        if signatory["amendment"] != convention["amendment"]:
-            raise Conflict("Ce signataire appartient à une version antérieure de la convention.")
-        if signatory["status"] == "signed" and convention["status"] not in SIGNING:
+        stage = await round_of(convention, signatory["amendment"])
+        if stage.is_history:
+            raise Conflict(
+                stage.closed_message()
+                if stage.amendment
+                else "Ce signataire appartient à une version antérieure de la convention."
+            )
+        if signatory["status"] == "signed" and not stage.collecting(convention):
             raise Conflict("La convention est en vigueur : cette signature ne peut plus être annulée.")
         if status == "refused":
             values.update(status="refused", refused_on=refused_on or today, next_reminder_at=None)
@@ -158,7 +184,8 @@ async def update_signatory(
             signatory_id,
             values,
             entity="convention_signatory",
-            summary=f"Signataire {signatory['organisation_name']} de « {convention['title']} »",
+            summary=f"Signataire {signatory['organisation_name']} "
+            f"de {_round_title(convention, signatory['amendment'])}",
         )
         if values.get("status") in {"refused", "to_send"}:
             await links.revoke(LINK_PURPOSE, signatory_id)
@@ -169,9 +196,10 @@ async def remove_signatory(scope: Scope, convention_id: int, signatory_id: int) 
     signatory = await _signatory_row(scope, convention_id, signatory_id)
     convention = await _convention_row(scope, convention_id)
     scope.require(Permission.MANAGE, convention["department"])
-    if signatory["amendment"] != convention["amendment"]:
+    stage = await round_of(convention, signatory["amendment"])
+    if stage.is_history:
         raise Conflict("Ce signataire appartient à l'historique d'une version antérieure : il est conservé.")
-    if signatory["status"] == "signed" and convention["status"] not in SIGNING:
+    if signatory["status"] == "signed" and not stage.collecting(convention):
         raise Conflict("La convention est en vigueur : un signataire qui a signé ne peut pas être retiré.")
     await links.revoke(LINK_PURPOSE, signatory_id)
     await records.delete(
@@ -179,5 +207,6 @@ async def remove_signatory(scope: Scope, convention_id: int, signatory_id: int) 
         ConventionSignatory,
         signatory_id,
         entity="convention_signatory",
-        summary=f"Signataire retiré de « {convention['title']} » : {signatory['organisation_name']}",
+        summary=f"Signataire retiré de {_round_title(convention, signatory['amendment'])} : "
+        f"{signatory['organisation_name']}",
     )

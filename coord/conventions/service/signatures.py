@@ -1,5 +1,6 @@
 """Signatures: requests mailed with a signed link, signatures recorded (by an agent or through the
-link), and the convention's entry into force once the last required one is in."""
+link), and the entry into force once the last required one is in: of the convention for its own
+round, of the amendment for an amendment's round (the convention's signature record is untouched)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ from coord.conventions.service.records import (
     _signatory_row,
     _write_convention,
     signatory_out,
+)
+from coord.conventions.service.rounds import (
+    Round,
+    retire_round,
+    round_of,
+    round_signatories,
+    write_amendment,
 )
 from coord.conventions.tables import ConventionSignatory
 from coord.core import clock
@@ -61,6 +69,47 @@ async def _complete_if_signed(
             summary=f"Convention « {convention['title']} » : {label}",
         )
     return changes
+
+
+async def _complete_amendment_if_signed(
+    actor: Principal,
+    convention: dict[str, Any],
+    amendment: dict[str, Any],
+    model: ConventionModel,
+    *,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """After a signature of an amendment's round: when every required role has signed it, the
+    amendment enters into force and its text becomes the convention's (status, dates and the
+    signatures of the text it replaces are left as they are). Returns the convention's changes."""
+    signatories = await round_signatories(convention["id"], amendment["number"])
+    if not lifecycle.progress(model, signatories).complete:
+        return {}
+    signed_on = max(s["signed_on"] for s in _counted_signatures(model, signatories))
+    number = amendment["number"]
+    await write_amendment(
+        actor,
+        amendment,
+        {"status": "in_force", "signed_on": signed_on, "in_force_from": signed_on},
+        action="update",
+        summary=f"Avenant n° {number} à « {convention['title']} » : entrée en vigueur",
+    )
+    # Requests still pending on the replaced text are of no use any more.
+    await retire_round(await round_signatories(convention["id"], convention["amendment"]), now=now)
+    changes = {"amendment": number, "amendment_subject": amendment["subject"]}
+    await _write_convention(
+        actor,
+        convention,
+        changes,
+        action="update",
+        summary=f"Convention « {convention['title']} » : texte de l'avenant n° {number} en vigueur",
+    )
+    return changes
+
+
+def _round_words(stage: Round) -> str:
+    """« sur l'avenant n° 2 de » or « sur », for the audit summaries."""
+    return f"sur l'avenant n° {stage.number} de" if stage.is_amendment else "sur"
 
 
 def _counted_signatures(model: ConventionModel, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -116,8 +165,9 @@ async def record_signature(
             errors[field] = "La date de signature ne peut pas être postérieure à aujourd'hui."
         elif day and day < EARLIEST_DATE:
             errors[field] = "Date de signature invalide (avant l'an 2000)."
-        if signatory["amendment"] != convention["amendment"]:
-            raise Conflict("Cette demande de signature concerne une version antérieure de la convention.")
+        stage = await round_of(convention, signatory["amendment"])
+        if stage.is_history:
+            raise Conflict(stage.closed_message())
         if convention["status"] in lifecycle.FINAL:
             raise Conflict("Cette convention n'est plus en vigueur : la signature ne peut plus être enregistrée.")
         if signatory["status"] == "signed":
@@ -129,7 +179,7 @@ async def record_signature(
         else:
             already = await ConventionSignatory.count().where(
                 (ConventionSignatory.convention == convention["id"])
-                & (ConventionSignatory.amendment == convention["amendment"])
+                & (ConventionSignatory.amendment == signatory["amendment"])
                 & (ConventionSignatory.role == signatory["role"])
                 & (ConventionSignatory.status == "signed")
             )
@@ -154,10 +204,13 @@ async def record_signature(
             signatory_id,
             department_id=convention["department"],
             summary=f"Signature de {signatory['organisation_name']} ({role_label(signatory['role'])}) "
-            f"sur « {convention['title']} »",
+            f"{_round_words(stage)} « {convention['title']} »",
             before={"status": signatory["status"]},
             after={"status": "signed", "signed_on": day.isoformat() if day else None},
         )
+        if stage.is_amendment:
+            assert stage.amendment is not None
+            return await _complete_amendment_if_signed(actor, convention, stage.amendment, model, now=now)
         return await _complete_if_signed(actor, convention, model, today)
 
 
@@ -178,14 +231,20 @@ async def send_request(
     scope: Scope, convention_id: int, signatory_id: int, *, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Mail the signatory a signed link where the date of signature is confirmed; the convention
-    goes from draft to « in signature »."""
+    goes from draft to « in signature ». A signatory of the open amendment signs the amendment."""
     now = now or clock.now()
     signatory = await _signatory_row(scope, convention_id, signatory_id)
     convention = await _convention_row(scope, convention_id)
     scope.require(Permission.MANAGE, convention["department"])
     model = _require_model(convention["model_code"])
-    if signatory["amendment"] != convention["amendment"] or convention["status"] not in SIGNING:
-        raise Conflict("Les demandes de signature ne s'envoient que pour une convention en cours de signature.")
+    stage = await round_of(convention, signatory["amendment"])
+    if stage.is_history:
+        raise Conflict(stage.closed_message())
+    if not stage.collecting(convention):
+        raise Conflict(
+            "Les demandes de signature ne s'envoient que pour une convention en cours de signature "
+            "ou pour un avenant ouvert."
+        )
     if signatory["status"] != "to_send":
         when = signatory["requested_at"]
         raise Conflict(
@@ -201,7 +260,10 @@ async def send_request(
             {"contact": "Aucune adresse électronique : choisissez un contact de l'organisation signataire."}
         )
     async with transaction():
-        await mails.queue_signature_mail(convention, out, model, now=now, reminder_day=None)
+        # The mail names the text to sign: the amendment's number for an amendment's round.
+        await mails.queue_signature_mail(
+            {**convention, "amendment": stage.number}, out, model, now=now, reminder_day=None
+        )
         await ConventionSignatory.update(
             {
                 ConventionSignatory.status: "sent",
@@ -216,9 +278,11 @@ async def send_request(
             "convention_signatory",
             signatory_id,
             department_id=convention["department"],
-            summary=f"Demande de signature envoyée à {out['email']} pour « {convention['title']} »",
+            summary=f"Demande de signature envoyée à {out['email']} "
+            + (f"pour l'avenant n° {stage.number} de" if stage.is_amendment else "pour")
+            + f" « {convention['title']} »",
         )
-        if convention["status"] == "draft":
+        if convention["status"] == "draft" and not stage.is_amendment:
             await _write_convention(
                 scope.principal,
                 convention,

@@ -1,10 +1,10 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Integer
+from piccolo.columns.column_types import Integer, Text
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-02T01:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "per-attendee SEQUENCE, the SEQUENCE answers hold from, delegation link"
+DESCRIPTION = "per-attendee SEQUENCE, the SEQUENCE answers hold from, delegation link, urgency reason"
 
 
 def _integer(default: int | None) -> dict:
@@ -31,6 +31,16 @@ async def forwards():
         column_class_name="Integer",
         column_class=Integer,
         params=_integer(0),
+        schema=None,
+    )
+    manager.add_column(
+        table_class_name="Meeting",
+        tablename="meeting",
+        column_name="urgency_reason",
+        db_column_name="urgency_reason",
+        column_class_name="Text",
+        column_class=Text,
+        params={**_integer(None), "default": "", "null": False},
         schema=None,
     )
     for column in ("delegated_from", "sent_sequence"):
