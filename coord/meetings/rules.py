@@ -9,10 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from coord.core.clock import Clock, now
-from coord.core.french import DAYS, MONTHS
+from coord.core.french import DAYS
 from coord.core.validation import Fields
 from coord.meetings.notify import when_fr
-from coord.territory.working_days import holiday_name
+from coord.territory.working_days import format_date_fr, holiday_name
 
 # R.133-8 CRPA: the convocation reaches the members at least five days before, save urgency.
 CONVOCATION_LEAD = dt.timedelta(days=5)
@@ -57,8 +57,7 @@ def check_working_day(fields: Fields, tz: str, subdivision: str | None) -> None:
     holiday = holiday_name(day, subdivision)
     if holiday is None and day.weekday() < 5:
         return
-    number = "1er" if day.day == 1 else str(day.day)
-    label = f"Le {DAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
+    label = f"Le {DAYS[day.weekday()]} {format_date_fr(day)}"
     what = f"est un jour férié dans ce département ({holiday})" if holiday else "tombe un week-end"
     fields.error(
         "date" if "date" in fields.data else "starts_at",
