@@ -34,6 +34,8 @@ ENGINES = [e.strip() for e in os.environ.get("COORD_TEST_ENGINES", "sqlite,postg
 REFERENCE_TABLES = {"department", "institution_kind", "plan", "measure", "migration"}
 PASSWORD = "Motdepasse-de-test-2026"
 
+from tests.support.oidc_provider import oidc_provider  # noqa: E402,F401 (session fixture: the loopback ProConnect)
+
 T = TypeVar("T")
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
 
@@ -238,7 +240,8 @@ def new_web(app: Any) -> Iterator[Callable[[], WebClient]]:
         return WebClient(c)
 
     yield make
-    for c in clients:
+    # Closed in the reverse order of opening: Litestar's test clients of one app hang otherwise.
+    for c in reversed(clients):
         c.__exit__(None, None, None)
 
 
@@ -257,7 +260,13 @@ def make_user(db: Database) -> Callable[..., Account]:
 
     counter = iter(range(1, 10_000))
 
-    def make(role: str = "prefecture", department: str | None = "34", email: str | None = None) -> Account:
+    def make(
+        role: str = "prefecture",
+        department: str | None = "34",
+        email: str | None = None,
+        *,
+        manages_accounts: bool = False,
+    ) -> Account:
         email = email or f"{role}{next(counter)}-{department or 'nat'}@test.gouv.fr"
         run(
             create_user(
@@ -268,6 +277,7 @@ def make_user(db: Database) -> Callable[..., Account]:
                     "role": role,
                     "department": department or "",
                     "full_name": email.split("@")[0],
+                    "manages_accounts": manages_accounts,
                 },
             )
         )

@@ -3,8 +3,9 @@
 
 On a fresh machine with only Python: creates `.venv`, installs Coord with its test extras, installs
 the Debian packages the tests use (Chromium for the browser tests, libical's introspection bindings
-for the iTIP validator), starts the local PostgreSQL if it is down, and runs pytest on SQLite and
-PostgreSQL. Each step is skipped when already done.
+for the iTIP validator), installs the loopback OpenID Connect provider's npm packages (`npm ci` in
+tools/oidc-provider, on the machine's Node.js), starts the local PostgreSQL if it is down, and runs
+pytest on SQLite and PostgreSQL. Each step is skipped when already done.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ def ensure_debian_packages() -> None:
     sh(*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
 
 
+def ensure_oidc_provider() -> None:
+    """The ProConnect tests' provider: `npm ci` unless node_modules is newer than the lock file."""
+    result = sh(str(PY), "-m", "coord.app.demo_idp", cwd=ROOT, check=False, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(result.stderr.strip() or "installing the loopback OpenID Connect provider failed")
+    if "installed" in result.stdout:
+        step("installed the loopback OpenID Connect provider (npm ci in tools/oidc-provider)")
+
+
 def postgres_up() -> bool:
     return sh("pg_isready", "-h", "127.0.0.1", "-p", "5432", check=False, capture_output=True).returncode == 0
 
@@ -91,6 +101,7 @@ def main() -> int:
     os.chdir(ROOT)
     ensure_venv()
     ensure_debian_packages()
+    ensure_oidc_provider()
     ensure_postgres()
     step("running the test suite")
     return subprocess.call([str(PY), "-m", "pytest", *sys.argv[1:]], cwd=ROOT)

@@ -21,12 +21,15 @@ class Principal:
     role: Role
     department_id: int | None = None
     department_code: str | None = None
+    manages_accounts: bool = False  # a per-account right, on top of the role (see Permission)
 
     @property
     def is_national(self) -> bool:
         return self.role is Role.NATIONAL
 
     def can(self, permission: Permission) -> bool:
+        if permission is Permission.MANAGE_ACCOUNTS and self.manages_accounts and self.user_id is not None:
+            return True
         return permission in PERMISSIONS[self.role]
 
     @property

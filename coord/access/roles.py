@@ -25,6 +25,9 @@ class Permission(StrEnum):
     MANAGE = "manage"  # create and change committees, partners, meetings, pilot sites
     TRACK_ACTIONS = "track_actions"  # create and update action items
     ADMINISTER = "administer"  # accounts, reference data, every département
+    # Invite and manage the accounts of a département: national coordinators, and the referents who
+    # were given the per-account right « gère les comptes du département » (`Principal.manages_accounts`).
+    MANAGE_ACCOUNTS = "manage_accounts"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

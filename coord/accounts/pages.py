@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import urlparse
 
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from coord.accounts.service import LoginThrottled, authenticate
-from coord.web.auth import SESSION_STARTED_KEY, SESSION_USER_KEY
-from coord.web.forms import form_data, page, redirect
+from coord.accounts.proconnect import logout_redirect
+from coord.accounts.signin import SignInDelayed, SignInRefused, authenticate
+from coord.accounts.web_sessions import sign_in, sign_out
+from coord.web.client_ip import client_ip
+from coord.web.forms import form_data, page
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only local paths: an open redirect after login would help phishing."""
     if not target:
         return "/"
@@ -26,7 +27,7 @@ def _safe_next(target: str | None) -> str:
 
 @get("/connexion", opt={"exclude_from_auth": True}, include_in_schema=False)
 async def login_form(request: Request, suivant: str | None = None) -> Template:
-    return page("accounts/login.html", next=_safe_next(suivant), values={}, errors={})
+    return page("accounts/login.html", next=safe_next(suivant), values={}, errors={})
 
 
 @post("/connexion", opt={"exclude_from_auth": True}, include_in_schema=False)
@@ -34,43 +35,30 @@ async def login(request: Request) -> Response:
     data = await form_data(request)
     settings = request.app.state.settings
     email = str(data.get("email", ""))
-    target = _safe_next(str(data.get("suivant", "")))
-    ip = request.client.host if request.client else ""
+    target = safe_next(str(data.get("suivant", "")))
+    ip = client_ip(request)
     try:
-        principal = await authenticate(
-            email,
-            str(data.get("password", "")),
-            ip,
-            max_failures=settings.login_max_failures,
-            window_minutes=settings.login_window_minutes,
+        principal = await authenticate(email, str(data.get("password", "")), ip, settings=settings)
+    except SignInDelayed as delayed:
+        response = page(
+            "accounts/login.html", status=429, next=target, values={"email": email}, errors={"form": delayed.message}
         )
-    except LoginThrottled:
+        response.headers["Retry-After"] = str(delayed.seconds)
+        return response
+    except SignInRefused as refused:
         return page(
-            "accounts/login.html",
-            status=429,
-            next=target,
-            values={"email": email},
-            errors={
-                "form": f"Trop de tentatives infructueuses. Réessayez dans {settings.login_window_minutes} minutes."
-            },
+            "accounts/login.html", status=401, next=target, values={"email": email}, errors={"form": refused.message}
         )
-    if principal is None:
-        return page(
-            "accounts/login.html",
-            status=401,
-            next=target,
-            values={"email": email},
-            errors={"form": "Adresse électronique ou mot de passe incorrect."},
-        )
-    request.clear_session()
-    request.set_session({SESSION_USER_KEY: principal.user_id, SESSION_STARTED_KEY: int(time.time())})
-    return redirect(request, target, f"Bienvenue, {principal.full_name or principal.email}.")
+    assert principal.user_id is not None
+    return await sign_in(request, principal.user_id, method="password", target=target)
 
 
 @post("/deconnexion", include_in_schema=False)
 async def logout(request: Request) -> Redirect:
-    request.clear_session()
-    return Redirect(path="/connexion", status_code=303)
+    id_token = await sign_out(request)
+    # Signed in with ProConnect: end the ProConnect session too (it comes back to /connexion).
+    target = await logout_redirect(request.app.state.settings, id_token)
+    return Redirect(path=target or "/connexion", status_code=303)
 
 
 ROUTES: list[Any] = [login_form, login, logout]

@@ -1,29 +1,25 @@
-"""Accounts: users, login with throttling, API tokens."""
+"""Accounts: users and API tokens (each account lists, creates and revokes its own)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from typing import Any
 
-from coord.access import Principal, Scope, department_of
+from coord.access import Principal, Scope, department_of, is_valid_id
 from coord.access.roles import ROLE_LABELS, Permission, Role
-from coord.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
-from coord.accounts.tables import ApiToken, LoginAttempt, User
+from coord.accounts.passwords import hash_password, password_problem
+from coord.accounts.tables import ApiToken, User
+from coord.accounts.tokens import digest, new_secret, wall_now
 from coord.audit import log as audit
 from coord.core import clock
 from coord.core.db import transaction
-from coord.core.errors import NotFound, ValidationFailed
+from coord.core.errors import NotFound
+from coord.core.settings import current_settings
 from coord.core.validation import Fields
 from coord.territory.tables import Department
 
 TOKEN_PREFIX = "coord_"  # noqa: S105 (a prefix, not a secret)
 TOKEN_USE_RESOLUTION = dt.timedelta(minutes=5)
-
-
-class LoginThrottled(Exception):
-    """Too many failed attempts for this address or IP address."""
 
 
 async def principal_for_user(user: dict[str, Any]) -> Principal:
@@ -38,6 +34,7 @@ async def principal_for_user(user: dict[str, Any]) -> Principal:
         role=Role(user["role"]),
         department_id=user.get("department"),
         department_code=code,
+        manages_accounts=bool(user.get("manages_accounts")),
     )
 
 
@@ -48,6 +45,7 @@ _PRINCIPAL_COLUMNS = (
     User.role,
     User.department,
     User.department.code.as_alias("department_code"),
+    User.manages_accounts,
 )
 
 
@@ -59,6 +57,7 @@ def _principal_from_row(row: dict[str, Any]) -> Principal:
         role=Role(row["role"]),
         department_id=row["department"],
         department_code=row["department_code"],
+        manages_accounts=bool(row.get("manages_accounts")),
     )
 
 
@@ -72,6 +71,8 @@ async def create_user(
     scope: Scope,
     data: dict[str, Any],
 ) -> dict[str, Any]:
+    """An account with a password (the CLI, the demo, tests); people are invited instead
+    (`coord.accounts.admin.invite`)."""
     scope.require(Permission.ADMINISTER)
     fields = Fields(data)
     email = fields.email("email", required=True)
@@ -79,7 +80,12 @@ async def create_user(
     role = fields.choice("role", ROLE_LABELS)
     password = fields.text("password", required=True, max_length=200)
     code = fields.text("department", max_length=3)
-    if password and (problem := password_problem(password)):
+    manages_accounts = bool(fields.boolean("manages_accounts"))
+    if manages_accounts and (problem := manages_accounts_problem(role)):
+        fields.error("manages_accounts", problem)
+    if password and (
+        problem := password_problem(password, user_inputs=(email or "", str(data.get("full_name") or "")))
+    ):
         fields.error("password", problem)
     department_id = None
     if role and role != Role.NATIONAL:
@@ -103,6 +109,8 @@ async def create_user(
                     password_hash=hash_password(password or ""),
                     role=role,
                     department=department_id,
+                    manages_accounts=manages_accounts,
+                    password_changed_at=clock.now(),
                 )
             ).returning(User.id)
         )[0]
@@ -113,77 +121,125 @@ async def create_user(
             row["id"],
             department_id=department_id,
             summary=f"Compte {email} ({ROLE_LABELS[role or '']})",
-            after={"email": email, "role": role, "department": code},
+            after={"email": email, "role": role, "department": code, "manages_accounts": manages_accounts},
         )
-    return {"id": row["id"], "email": email, "role": role, "department": code}
+    return {"id": row["id"], "email": email, "role": role, "department": code, "manages_accounts": manages_accounts}
 
 
-async def _recent_failures(email: str, ip: str, window: dt.timedelta) -> tuple[int, int]:
-    since = clock.now() - window
-    by_email = await LoginAttempt.count().where((LoginAttempt.email == email) & (LoginAttempt.at > since))
-    by_ip = await LoginAttempt.count().where((LoginAttempt.ip == ip) & (LoginAttempt.at > since))
-    return by_email, by_ip
+def manages_accounts_problem(role: str | None) -> str | None:
+    """Why an account of `role` may not hold « gère les comptes du département », or None: national
+    coordinators manage accounts by their role, and the right is a prefecture referent's."""
+    if role == Role.NATIONAL:
+        return (
+            "La coordination nationale gère déjà tous les comptes : ce droit ne s'applique qu'à un agent de préfecture."
+        )
+    if role != Role.PREFECTURE:
+        return "Seul un agent de préfecture peut gérer les comptes du département."
+    return None
 
 
-async def authenticate(
-    email: str, password: str, ip: str, *, max_failures: int, window_minutes: int
-) -> Principal | None:
-    """The user's principal, None on bad credentials; raises LoginThrottled when rate-limited.
-
-    Failures are counted in the database so the limit holds across restarts and instances."""
-    email = (email or "").strip().lower()[:254]
-    window = dt.timedelta(minutes=window_minutes)
-    by_email, by_ip = await _recent_failures(email, ip, window)
-    # The IP limit is looser: several agents of one prefecture share an address.
-    if by_email >= max_failures or by_ip >= max_failures * 4:
-        raise LoginThrottled()
-    user = await User.select().where(User.email == email).first()
-    ok = verify_password(user["password_hash"] if user else None, password or "")
-    if not ok or not user or not user["active"]:
-        await LoginAttempt.insert(LoginAttempt(email=email, ip=ip[:64], at=clock.now()))
-        return None
-    updates: dict[Any, Any] = {User.last_login_at: clock.now()}
-    if needs_rehash(user["password_hash"]):
-        updates[User.password_hash] = hash_password(password)
-    await User.update(updates).where(User.id == user["id"])
-    await LoginAttempt.delete().where(LoginAttempt.email == email)
-    return await principal_for_user(user)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+MAX_TOKEN_DAYS = 366  # what a person may choose on the page or the API: tokens do not live for ever
 
 
 async def create_token(email: str, name: str = "", *, days: int | None = None) -> str:
-    """A new bearer token for the user; only its hash is kept, so it is shown once."""
-    user = await User.select(User.id, User.department).where(User.email == email.strip().lower()).first()
-    if user is None:
-        raise NotFound(f"Aucun compte pour {email}.")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = clock.now() + dt.timedelta(days=days) if days else None
+    """A new bearer token for the account of `email` (the CLI, tests); only its hash is kept, so it is
+    shown once. It expires after `days` days, `api_token_days` (90) by default; `days=0` makes a
+    token that never expires, for scripts whose operator rotates it."""
+    user = await User.select(User.id).where(User.email == email.strip().lower()).first()
+    principal = await load_principal(user["id"]) if user else None
+    if principal is None:
+        raise NotFound(f"Aucun compte actif pour {email}.")
+    return (await _issue_token(principal, name[:100], days))["token"]
+
+
+async def create_token_for(principal: Principal, data: dict[str, Any], *, ip: str = "") -> dict[str, Any]:
+    """A token of one's own from the pages or the API: `name` is required, `days` (1 to 366) defaults
+    to `api_token_days`. Returns the row with the token itself under "token", shown this once."""
+    if principal.user_id is None:
+        raise NotFound()
+    fields = Fields(data)
+    name = fields.text("name", required=True, max_length=100)
+    days = fields.integer("days", minimum=1, maximum=MAX_TOKEN_DAYS)
+    if days is None and not fields.errors.get("days"):
+        days = current_settings().api_token_days
+    fields.check()
+    return await _issue_token(principal, name or "", days, ip=ip)
+
+
+async def _issue_token(principal: Principal, name: str, days: int | None, *, ip: str = "") -> dict[str, Any]:
+    token = new_secret(TOKEN_PREFIX)
+    if days is None:
+        days = current_settings().api_token_days
+    now = wall_now()
+    expires = now + dt.timedelta(days=days) if days > 0 else None
     async with transaction():
         row = (
             await ApiToken.insert(
                 ApiToken(
-                    user=user["id"],
-                    name=name[:100],
-                    token_hash=_token_hash(token),
+                    user=principal.user_id,
+                    name=name,
+                    token_hash=digest(token),
                     prefix=token[:12],
+                    created_at=now,
                     expires_at=expires,
                 )
             ).returning(ApiToken.id)
         )[0]
-        principal = await load_principal(user["id"])
-        assert principal is not None
         await audit.record(
             principal,
             "create",
             "api_token",
             row["id"],
-            department_id=user["department"],
-            summary=f"Jeton d'API « {name or token[:12]} »",
+            department_id=principal.department_id,
+            summary=f"Jeton d'API « {name or token[:12]} » de {principal.email}",
+            after={"name": name, "prefix": token[:12], "expires_at": expires},
+            ip=ip,
         )
-    return token
+    return {
+        "id": row["id"],
+        "name": name,
+        "prefix": token[:12],
+        "created_at": now,
+        "last_used_at": None,
+        "expires_at": expires,
+        "revoked_at": None,
+        "status": "active",
+        "token": token,
+    }
+
+
+_TOKEN_COLUMNS = (
+    ApiToken.id,
+    ApiToken.name,
+    ApiToken.prefix,
+    ApiToken.created_at,
+    ApiToken.last_used_at,
+    ApiToken.expires_at,
+    ApiToken.revoked_at,
+)
+TOKEN_STATUS_LABELS = {"active": "actif", "expired": "expiré", "revoked": "révoqué"}
+
+
+def _with_status(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    if row["revoked_at"] is not None:
+        status = "revoked"
+    elif row["expires_at"] is not None and row["expires_at"] <= now:
+        status = "expired"
+    else:
+        status = "active"
+    return {**row, "status": status, "status_label": TOKEN_STATUS_LABELS[status]}
+
+
+async def tokens_of_user(user_id: int) -> list[dict[str, Any]]:
+    """The API tokens of an account, newest first: name, prefix, created, last used, expiry, revoked."""
+    rows = await ApiToken.select(*_TOKEN_COLUMNS).where(ApiToken.user == user_id).order_by(ApiToken.id, ascending=False)
+    now = wall_now()
+    return [_with_status(row, now) for row in rows]
+
+
+async def tokens_of(principal: Principal) -> list[dict[str, Any]]:
+    """The caller's own API tokens (never the secret: only its first characters)."""
+    return await tokens_of_user(principal.user_id) if principal.user_id is not None else []
 
 
 async def principal_for_token(token: str) -> Principal | None:
@@ -203,11 +259,12 @@ async def principal_for_token(token: str) -> Principal | None:
             user.department.as_alias("department"),
             user.department.code.as_alias("department_code"),
             user.active.as_alias("active"),
+            user.manages_accounts.as_alias("manages_accounts"),
         )
-        .where(ApiToken.token_hash == _token_hash(token))
+        .where(ApiToken.token_hash == digest(token))
         .first()
     )
-    now = clock.now()
+    now = wall_now()
     if row is None or row["revoked_at"] is not None or not row["active"]:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now:
@@ -219,15 +276,45 @@ async def principal_for_token(token: str) -> Principal | None:
     return _principal_from_row({**row, "id": row["id_of_user"]})
 
 
-async def revoke_token(token_id: int, scope: Scope) -> None:
-    row = await ApiToken.select(ApiToken.id, ApiToken.user).where(ApiToken.id == token_id).first()
-    if row is None or (row["user"] != scope.principal.user_id and not scope.principal.is_national):
-        raise NotFound()
+async def revoke_token(token_id: int, scope: Scope, *, ip: str = "") -> dict[str, Any]:
+    """Revoke one's own token (national coordinators: anyone's); at once, its next request gets 401.
+    Another account's token answers 404, so its existence does not leak. Revoking twice is a no-op."""
+    owner = ApiToken.user
+    row = (
+        await ApiToken.select(
+            *_TOKEN_COLUMNS,
+            owner.id.as_alias("owner"),
+            owner.email.as_alias("owner_email"),
+            owner.department.as_alias("owner_department"),
+        )
+        .where(ApiToken.id == token_id)
+        .first()
+        if is_valid_id(token_id)
+        else None
+    )
+    principal = scope.principal
+    if row is None or (row["owner"] != principal.user_id and not principal.is_national):
+        raise NotFound("Jeton d'API introuvable.")
+    if row["revoked_at"] is not None:
+        return _with_status(_token_fields(row), wall_now())
+    now = wall_now()
     async with transaction():
-        await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(ApiToken.id == token_id)
-        await audit.record(scope.principal, "revoke", "api_token", token_id, department_id=None)
+        await ApiToken.update({ApiToken.revoked_at: now}).where(
+            (ApiToken.id == token_id) & ApiToken.revoked_at.is_null()
+        )
+        await audit.record(
+            principal,
+            "revoke",
+            "api_token",
+            token_id,
+            department_id=row["owner_department"],
+            summary=f"Jeton d'API « {row['name'] or row['prefix']} » de {row['owner_email']} révoqué",
+            before={"revoked_at": None},
+            after={"revoked_at": now},
+            ip=ip,
+        )
+    return _with_status({**_token_fields(row), "revoked_at": now}, now)
 
 
-def validate_password_or_raise(password: str) -> None:
-    if problem := password_problem(password):
-        raise ValidationFailed({"password": problem})
+def _token_fields(row: dict[str, Any]) -> dict[str, Any]:
+    return {column._meta.name: row[column._meta.name] for column in _TOKEN_COLUMNS}

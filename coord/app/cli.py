@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,12 @@ import uvicorn
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from coord.access import SYSTEM, Scope
+from coord.accounts import admin as accounts_admin
+from coord.accounts.invitations import check_password
 from coord.accounts.service import create_token, create_user
+from coord.accounts.tables import User
 from coord.app.demo import DEMO_PASSWORD, DEMO_USERS, demo_loaded, load_demo
+from coord.app.demo_idp import demo_proconnect
 from coord.app.factory import create_app
 from coord.app.jobs import periodic_jobs, run_tick
 from coord.app.reference import import_plan, load_all
@@ -23,7 +29,7 @@ from coord.bench.run import main as bench
 from coord.calendar.lmtp import serve_forever
 from coord.conventions.tasks import remind
 from coord.core.db import current_engine, prepare_sqlite
-from coord.core.errors import NotFound, ValidationFailed
+from coord.core.errors import CoordError, NotFound, ValidationFailed
 from coord.core.settings import get_settings
 from coord.ops.backup import BackupError, backup_sqlite, restore_sqlite
 from coord.ops.logs import configure_logging
@@ -64,14 +70,52 @@ def cmd_plan_import(args: argparse.Namespace) -> None:
     print(f"Plan {code} {'créé' if created else 'mis à jour'} : {count} mesures.")
 
 
+PASSWORD_TRIES = 3  # at the prompt, a refused password is asked again this many times in all
+
+
+def _refusal(exc: CoordError) -> SystemExit:
+    """A French message for the terminal: the fields' errors, or the error's message."""
+    if isinstance(exc, ValidationFailed):
+        return SystemExit("\n".join(f"{k} : {v}" for k, v in exc.errors.items()))
+    return SystemExit(exc.message)
+
+
+def _prompted_password(email: str, name: str) -> str:
+    """Asked at the terminal without echo, twice; a password the policy refuses is asked again."""
+    for _ in range(PASSWORD_TRIES):
+        first = getpass.getpass(f"Mot de passe pour {email} : ")
+        if problem := check_password(first, (email, name)):
+            print(problem, file=sys.stderr)
+            continue
+        if getpass.getpass("Confirmez le mot de passe : ") == first:
+            return first
+        print("Les deux mots de passe saisis ne sont pas identiques.", file=sys.stderr)
+    raise SystemExit("Aucun mot de passe retenu : compte non créé.")
+
+
+def _password_of(args: argparse.Namespace) -> str:
+    """From --password (scripts), one line of standard input (--password-stdin) or the prompt."""
+    if args.password is not None:
+        return str(args.password)
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if sys.stdin.isatty():
+        return _prompted_password(args.email.strip().lower(), args.name or "")
+    raise SystemExit(
+        "Mot de passe manquant : lancez la commande dans un terminal pour le saisir, ou donnez-le sur "
+        "l'entrée standard avec --password-stdin."
+    )
+
+
 def cmd_user_create(args: argparse.Namespace) -> None:
+    password = _password_of(args)
     try:
         user = _run(
             create_user(
                 Scope(SYSTEM),
                 {
                     "email": args.email,
-                    "password": args.password,
+                    "password": password,
                     "role": args.role,
                     "department": args.department or "",
                     "full_name": args.name or "",
@@ -79,8 +123,44 @@ def cmd_user_create(args: argparse.Namespace) -> None:
             )
         )
     except ValidationFailed as exc:
-        raise SystemExit("\n".join(f"{k} : {v}" for k, v in exc.errors.items())) from exc
+        raise _refusal(exc) from exc
     print(f"Compte créé : {user['email']} ({user['role']}{', ' + user['department'] if user['department'] else ''}).")
+
+
+def cmd_user_deactivate(args: argparse.Namespace) -> None:
+    email = args.email.strip().lower()
+
+    async def run() -> dict[str, Any]:
+        row = await User.select(User.id).where(User.email == email).first()
+        if row is None:
+            raise NotFound(f"Aucun compte pour {email}.")
+        return await accounts_admin.set_active(Scope(SYSTEM), row["id"], False)
+
+    try:
+        _run(run())
+    except CoordError as exc:
+        raise _refusal(exc) from exc
+    print(f"Compte désactivé : {email} (sessions terminées, jetons d'API révoqués).")
+
+
+def cmd_user_invite(args: argparse.Namespace) -> None:
+    data = {
+        "email": args.email,
+        "role": args.role,
+        "department": args.department or "",
+        "manages_accounts": args.manages_accounts,
+        "full_name": args.name or "",
+    }
+    try:
+        invitation = _run(accounts_admin.invite(Scope(SYSTEM), data, base_url=get_settings().base_url))
+    except CoordError as exc:
+        raise _refusal(exc) from exc
+    print(
+        f"Invitation de {invitation['email']} mise en file d'attente : le courriel part avec le prochain envoi "
+        "de `coord worker` (ou du service web, s'il fait tourner le planificateur)."
+    )
+    if args.show_link:
+        print(invitation["link"])
 
 
 def cmd_token_create(args: argparse.Namespace) -> None:
@@ -130,7 +210,9 @@ def cmd_partners_export(args: argparse.Namespace) -> None:
 MAX_WEB_WORKERS = 32
 
 
-def serve(host: str, port: int, *, demo: bool = False, workers: int = 1) -> None:
+def serve(
+    host: str, port: int, *, demo: bool = False, workers: int = 1, overrides: dict[str, Any] | None = None
+) -> None:
     """Serve the app; with `workers` > 1, in that many processes sharing the port (one per core)."""
     if not 1 <= workers <= MAX_WEB_WORKERS:
         raise SystemExit(f"--workers : entre 1 et {MAX_WEB_WORKERS}.")
@@ -154,7 +236,8 @@ def serve(host: str, port: int, *, demo: bool = False, workers: int = 1) -> None
         )
         return
     configure_logging(json_lines=not demo)
-    app = create_app(demo=demo)
+    settings = get_settings()
+    app = create_app(replace(settings, **overrides) if overrides else settings, demo=demo)
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
 
 
@@ -193,13 +276,17 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     _run(prepare())
     url = f"http://{args.host}:{args.port}"
-    print("\n" + "=" * 72)
-    print(f"Coord (démonstration) : {url}")
-    print(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
-    for email, _name, role, dept in DEMO_USERS:
-        print(f"  {email:34} {role:12} {dept or 'tous'}")
-    print("=" * 72 + "\n", flush=True)
-    serve(args.host, args.port, demo=True)
+    # The loopback ProConnect of the demo (tools/oidc-provider, Node.js): without Node, no button.
+    with demo_proconnect(url, [(email, name) for email, name, _role, _dept in DEMO_USERS]) as overrides:
+        print("\n" + "=" * 72)
+        print(f"Coord (démonstration) : {url}")
+        print(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
+        for email, _name, role, dept in DEMO_USERS:
+            print(f"  {email:34} {role:12} {dept or 'tous'}")
+        if overrides:
+            print("ProConnect (démonstration) : « S'identifier avec ProConnect », puis une adresse ci-dessus.")
+        print("=" * 72 + "\n", flush=True)
+        serve(args.host, args.port, demo=True, overrides=overrides)
 
 
 def cmd_imip_listen(args: argparse.Namespace) -> None:
@@ -289,13 +376,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_imip_listen)
 
     user = sub.add_parser("user", help="accounts").add_subparsers(dest="sub", required=True)
-    p = user.add_parser("create", help="create an account")
+    p = user.add_parser("create", help="create an account (password asked at the prompt by default)")
     p.add_argument("--email", required=True)
-    p.add_argument("--password", required=True)
+    given = p.add_mutually_exclusive_group()
+    given.add_argument("--password", help="for scripts only: the command line is visible to other users")
+    given.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
     p.add_argument("--role", required=True, choices=["national", "prefecture", "coordinator", "observer"])
     p.add_argument("--department")
     p.add_argument("--name")
     p.set_defaults(func=cmd_user_create)
+    p = user.add_parser("deactivate", help="deactivate an account: its sessions end, its API tokens are revoked")
+    p.add_argument("email")
+    p.set_defaults(func=cmd_user_deactivate)
+    p = user.add_parser("invite", help="mail an invitation (one-time link) to create an account")
+    p.add_argument("email")
+    p.add_argument("--role", required=True, help="national, prefecture, coordinator or observer")
+    p.add_argument("--department", help="the département's code (none for a national account)")
+    p.add_argument("--manages-accounts", action="store_true", help="may manage the accounts of the département")
+    p.add_argument("--name", help="the person's full name")
+    p.add_argument("--show-link", action="store_true", help="also print the link (when mail is not set up yet)")
+    p.set_defaults(func=cmd_user_invite)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="sub", required=True)
     p = token.add_parser("create", help="create a bearer token for an account (printed once)")

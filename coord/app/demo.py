@@ -38,6 +38,8 @@ DEMO_USERS = [
     ("prefecture973@demo.coord.fr", "Line Joseph (préfecture de la Guyane)", "prefecture", "973"),
 ]
 
+ACCOUNT_REFERENT = "prefecture34@demo.coord.fr"
+
 # (name, kind, acronym, [(first, last, function)])
 PARTNERS: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
     (
@@ -121,7 +123,15 @@ async def load_demo() -> dict[str, Any]:
     for email, name, role, dept in DEMO_USERS:
         await create_user(
             scope,
-            {"email": email, "full_name": name, "role": role, "password": DEMO_PASSWORD, "department": dept or ""},
+            {
+                "email": email,
+                "full_name": name,
+                "role": role,
+                "password": DEMO_PASSWORD,
+                "department": dept or "",
+                # The Hérault's prefecture agent is its account referent: invites and manages colleagues.
+                "manages_accounts": email == ACCOUNT_REFERENT,
+            },
         )
     contacts_by_dept: dict[str, dict[str, int]] = {}
     for code in DEPARTMENTS:

@@ -20,7 +20,9 @@ from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from coord.accounts.service import load_principal, principal_for_token
+from coord.accounts import proconnect
+from coord.accounts.service import principal_for_token
+from coord.accounts.sessions import principal_for_session
 from coord.app import jobs
 from coord.app.routes import api_routes, page_routes, system_routes, with_department
 from coord.core.db import PooledSQLiteEngine, current_engine, engine_for, prepare_sqlite, use_engine
@@ -31,7 +33,7 @@ from coord.mail.smtp import SmtpSettings
 from coord.ops.logs import configure_logging, install_redaction
 from coord.scheduling.config import cycle_config
 from coord.web import apidocs, security
-from coord.web.auth import AuthMiddleware, PrincipalLoaders, provide_scope
+from coord.web.auth import CSRF_COOKIE, AuthMiddleware, PrincipalLoaders, provide_scope
 from coord.web.errors import EXCEPTION_HANDLERS
 from coord.web.hygiene import bound_request_input, reject_nul_bytes
 from coord.web.templating import STATIC_DIR, template_config
@@ -40,7 +42,17 @@ from coord.worker.scheduler import CoordScheduler
 logger = logging.getLogger("coord")
 
 # Paths that never need a login: assets, the OpenAPI schema, health checks, partner links.
-PUBLIC_PATHS = ["^/static/", "^/schema", "^/health", "^/ready", "^/connexion", "^/r/", "^/favicon"]
+PUBLIC_PATHS = [
+    "^/static/",
+    "^/schema",
+    "^/health",
+    "^/ready",
+    "^/connexion",
+    "^/invitation/",
+    "^/mot-de-passe",
+    "^/r/",
+    "^/favicon",
+]
 
 
 def _cookie_secret(settings: Settings) -> bytes:
@@ -135,7 +147,7 @@ def create_app(
         ],
         csrf_config=CSRFConfig(
             secret=csrf_key(settings.secret_key),
-            cookie_name="coord_csrf",
+            cookie_name=CSRF_COOKIE,
             cookie_secure=settings.cookie_secure,
             cookie_httponly=True,
             cookie_samesite="lax",
@@ -166,7 +178,7 @@ def create_app(
             {
                 "settings": settings,
                 "demo": demo or settings.demo_mode,
-                "principals": PrincipalLoaders(for_token=principal_for_token, for_user=load_principal),
+                "principals": PrincipalLoaders(for_token=principal_for_token, for_session=principal_for_session),
                 **extra_state,
             }
         ),
@@ -175,7 +187,10 @@ def create_app(
         # Logging is Coord's (coord.ops.logs): Litestar's default config would replace the JSON handler.
         logging_config=None,
     )
-    return security.install(app, https=settings.base_url.startswith("https://"))
+    provider = proconnect.provider_origin(settings)
+    return security.install(
+        app, https=settings.base_url.startswith("https://"), form_targets=(provider,) if provider else ()
+    )
 
 
 def production_app() -> Litestar:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from coord.accounts import housekeeping
 from coord.actions.tasks import queue_owner_digests
 from coord.conventions.tasks import due_reminders
 from coord.core import clock
@@ -95,7 +96,10 @@ async def _tick() -> None:
 
 def periodic_jobs(*, tick_seconds: float, reminders: bool = True) -> list[PeriodicJob]:
     """The scheduler's jobs besides the outbox delivery: every reminder, and the mail retention."""
-    jobs = [PeriodicJob("coord-mail-retention", RETENTION_SECONDS, retention.purge_sent)]
+    jobs = [
+        PeriodicJob("coord-mail-retention", RETENTION_SECONDS, retention.purge_sent),
+        PeriodicJob("coord-accounts-housekeeping", RETENTION_SECONDS, housekeeping.purge),
+    ]
     if reminders:
         jobs.insert(0, PeriodicJob("coord-reminders", tick_seconds, _tick))
     return jobs

@@ -7,7 +7,12 @@ from typing import Any
 from litestar import Controller, Router
 from litestar.di import Provide
 
+from coord.accounts import admin_api as accounts_admin_api
+from coord.accounts import admin_pages as accounts_admin_pages
+from coord.accounts import me_pages as accounts_me_pages
 from coord.accounts import pages as accounts_pages
+from coord.accounts import proconnect_pages
+from coord.accounts import public_pages as accounts_links
 from coord.actions import api as actions_api
 from coord.actions import pages as actions_pages
 from coord.actions import partner as actions_links
@@ -74,6 +79,7 @@ def api_routes() -> list[Any]:
         *conventions_api.ROUTES,
         *actions_api.ROUTES,
         *cycle_api.ROUTES,
+        *accounts_admin_api.ROUTES,
     ]
 
 
@@ -95,6 +101,8 @@ def page_routes() -> list[Any]:
         *conventions_pages.ROUTES,
         *actions_pages.ROUTES,
         *cycle_pages.ROUTES,
+        *accounts_admin_pages.ROUTES,
+        *accounts_me_pages.ROUTES,
     ]
 
 
@@ -102,6 +110,8 @@ def system_routes() -> list[Any]:
     """Routes outside the logged-in area: login, health probes, partners' signed links."""
     return [
         *accounts_pages.ROUTES,
+        *accounts_links.ROUTES,
+        *proconnect_pages.ROUTES,
         *health.ROUTES,
         *meetings_links.ROUTES,
         *calendar_links.ROUTES,

@@ -37,6 +37,19 @@ class Settings:
     login_max_failures: int = 5
     login_window_minutes: int = 15
     session_hours: int = 12
+    # Addresses (IPs or CIDR networks, comma-separated) of the reverse proxies whose X-Forwarded-For
+    # is believed; from anywhere else the header is ignored and the peer address is the client's.
+    trusted_proxies: str = ""
+    invitation_days: int = 7
+    password_reset_minutes: int = 60
+    api_token_days: int = 90
+    # ProConnect (OpenID Connect): the issuer whose discovery document is at
+    # {issuer}/.well-known/openid-configuration, e.g. https://auth.agentconnect.gouv.fr/api/v2.
+    proconnect_enabled: bool = False
+    proconnect_issuer: str = ""
+    proconnect_client_id: str = ""
+    proconnect_client_secret: str = ""
+    proconnect_redirect_url: str = ""  # "": {base_url}/connexion/proconnect/retour
     scheduler_enabled: bool = True
     mail_retention_days: int = 90  # sent mails' content is cleared after this many days (0: kept)
     demo_mode: bool = False

@@ -6,19 +6,22 @@ composition root hands its loaders in through `app.state.principals` (see `Princ
 
 from __future__ import annotations
 
-import time
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from coord.access import Principal, Scope
 
-SESSION_USER_KEY = "uid"
-SESSION_STARTED_KEY = "since"
+# The key of the session token inside the encrypted cookie session (the row is `user_session`).
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 (a dictionary key, not a secret)
+CSRF_COOKIE = "coord_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # URLs whose `{code}` names a département (elsewhere it may name a plan).
@@ -26,9 +29,25 @@ DEPARTMENT_PATHS = ("/d/", "/api/departments/")
 
 
 @dataclass(frozen=True)
+class SessionAuth:
+    """`request.auth` of a page request: which server-side session it came with."""
+
+    session_id: int
+    csrf_hash: str
+
+
+class SignedInSession(Protocol):
+    """What a session loader returns (structural: the accounts domain's `SessionPrincipal`)."""
+
+    principal: Principal
+    session_id: int
+    csrf_hash: str
+
+
+@dataclass(frozen=True)
 class PrincipalLoaders:
     for_token: Callable[[str], Awaitable[Principal | None]]
-    for_user: Callable[[int], Awaitable[Principal | None]]
+    for_session: Callable[[str], Awaitable[SignedInSession | None]]
 
 
 def is_api_path(path: str) -> bool:
@@ -49,14 +68,25 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                 raise NotAuthorizedException("Jeton d'API manquant, invalide, expiré ou révoqué.")
         else:
             session = connection.scope.get("session") or {}
-            user_id = session.get(SESSION_USER_KEY)
-            max_age = connection.app.state.settings.session_hours * 3600
-            started = session.get(SESSION_STARTED_KEY, 0)
-            if isinstance(user_id, int) and time.time() - started < max_age:
-                principal = await loaders.for_user(user_id)
-            if principal is None:
+            token = session.get(SESSION_TOKEN_KEY)
+            signed_in = await loaders.for_session(token) if isinstance(token, str) and token else None
+            if signed_in is None:
                 raise NotAuthorizedException("Veuillez vous connecter.")
+            if connection.scope.get("method", "GET") not in SAFE_METHODS:
+                _require_session_csrf(connection, signed_in.csrf_hash)
+            return AuthenticationResult(
+                user=signed_in.principal, auth=SessionAuth(signed_in.session_id, signed_in.csrf_hash)
+            )
         return AuthenticationResult(user=principal, auth=None)
+
+
+def _require_session_csrf(connection: ASGIConnection, csrf_hash: str) -> None:
+    """The CSRF middleware checks that the form's token matches the cookie's; this checks that the
+    cookie's is the one issued to this session at sign-in, so a token of another session (an earlier
+    visitor of the same browser, a copied cookie) is refused."""
+    cookie = connection.cookies.get(CSRF_COOKIE, "")
+    if not hmac.compare_digest(hashlib.sha256(cookie.encode()).hexdigest(), csrf_hash):
+        raise PermissionDeniedException("Jeton de sécurité périmé : rechargez la page et recommencez.")
 
 
 async def provide_scope(request: ASGIConnection) -> Scope:

@@ -29,21 +29,28 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "frame-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """The policy; `form_targets` are other origins a form may lead to (ProConnect's logout, which
+    the logout form's redirect reaches: `form-action` covers redirects after a submission too)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "frame-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            " ".join(["form-action 'self'", *form_targets]),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 HSTS = "max-age=63072000; includeSubDomains"
 PARTNER_PREFIX = "/r/"
 STATIC_PREFIX = "/static/"
@@ -58,9 +65,10 @@ def _encode(pairs: list[tuple[str, str]]) -> Headers:
 class SecurityHeaders:
     """ASGI middleware adding the security headers above to every HTTP response."""
 
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool, form_targets: tuple[str, ...] = ()) -> None:
         self.app = app
-        common = [("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Content-Type-Options", "nosniff")]
+        policy = content_security_policy(form_targets)
+        common = [("Content-Security-Policy", policy), ("X-Content-Type-Options", "nosniff")]
         if https:
             common.append(("Strict-Transport-Security", HSTS))
         self.default = _encode([*common, ("Referrer-Policy", "same-origin"), ("Cache-Control", "no-store")])
@@ -93,7 +101,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: Litestar, *, https: bool) -> Litestar:
+def install(app: Litestar, *, https: bool, form_targets: tuple[str, ...] = ()) -> Litestar:
     """Wrap the whole ASGI handler of `app` (after Litestar built it) with `SecurityHeaders`."""
-    app.asgi_handler = SecurityHeaders(app.asgi_handler, https=https)
+    app.asgi_handler = SecurityHeaders(app.asgi_handler, https=https, form_targets=form_targets)
     return app

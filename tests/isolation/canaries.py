@@ -37,6 +37,7 @@ SKIPPED_PREFIXES = (
 SKIPPED_ROUTES = {
     ("POST", "/deconnexion"),  # ends the session the walk runs in
     ("POST", "/connexion"),  # a failed login counts against the client's IP (throttling) and would lock it out
+    ("POST", "/compte/sessions/terminer"),  # ends every session of the walker, this one included
 }
 
 # Which partner link each public route expects in its {token} parameter.
@@ -122,6 +123,8 @@ async def _account(seeded: Seeded, role: str) -> Account:
             "role": role,
             "department": seeded.code,
             "full_name": seeded.mark(f"{role}-nom-complet"),
+            # The prefecture agent is the département's account referent: the account pages are walked too.
+            "manages_accounts": role == "prefecture",
         },
     )
     return Account(role, email, await create_token(email, seeded.mark(f"{role}-jeton")), user["id"])
@@ -130,7 +133,9 @@ async def _account(seeded: Seeded, role: str) -> Account:
 async def seed_department(code: str, now: dt.datetime) -> Seeded:
     """Everything a département owns, made by its prefecture agent through the services."""
     from coord.access import Scope
+    from coord.accounts import admin as accounts_admin
     from coord.accounts.service import load_principal
+    from coord.accounts.tables import ApiToken
     from coord.actions import partner as action_links
     from coord.actions import service as actions
     from coord.calendar import feeds
@@ -152,6 +157,26 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
     assert principal is not None
     scope = Scope(principal)
     mark = seeded.mark
+
+    # A colleague invited by the referent, not yet arrived.
+    invited = seeded.address("invitee")
+    invitation = await accounts_admin.invite(
+        scope,
+        {"email": invited, "full_name": mark("invitee-nom"), "role": "observer", "department": code},
+        base_url="http://testserver.local",
+    )
+    seeded.groups["invitation"] = [{"invitation_id": invitation["id"], "id": invitation["id"]}]
+    token_ids = {
+        row["user"]: row["id"]
+        for row in await ApiToken.select(ApiToken.id, ApiToken.user).where(
+            ApiToken.user.is_in([a.user_id for a in seeded.accounts.values()])
+        )
+    }
+    # Ending a session is walked on an id no session has: the walk must not sign its own walker out.
+    seeded.groups["account"] = [
+        {"user_id": a.user_id, "token_id": token_ids[a.user_id], "session_id": 2_000_000_000}
+        for a in seeded.accounts.values()
+    ]
     today = now.date()
 
     # Partners: one organisation of each kind a convention needs, one contact in each.
@@ -547,6 +572,8 @@ def fill(template: str, values: dict[str, Any], token: str = UNKNOWN_TOKEN) -> s
         name = match.group(1)
         if name == "token":
             return token + (".ics" if token_purpose(template) == "feed" else "")
+        if name == "secret":  # invitation and reset links: one-time secrets only their mail holds
+            return UNKNOWN_TOKEN
         if name not in values:
             pytest.fail(f"route {template}: unknown path parameter {name!r}; add it to the canary seed ({__name__})")
         return str(values[name])

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import run
+
 MARK = "SECRET34"
 
 
@@ -64,7 +66,15 @@ def _seed_herault(api: Any) -> dict[str, Any]:
     for record in (org, contact, committee, member, pilot, meeting, agenda_item, decision, invitation, feed):
         assert "id" in record, record
     assert "id" in convention and "id" in signatory, (convention, signatory)
+    from coord.accounts.tables import ApiToken, User
+
+    agent = run(User.select(User.id).where(User.role == "prefecture").first())
+    token = run(ApiToken.select(ApiToken.id).where(ApiToken.user == agent["id"]).first())
     return {
+        "user_id": agent["id"],
+        "token_id": token["id"],
+        "session_id": 2_000_000_000,  # no session has it: ending "it" must not sign the walker out
+        "secret": "inconnu",  # invitation and reset links: one-time secrets only their mail holds
         "feed_id": feed["id"],
         "action_id": action["id"],
         "number": 1,
@@ -84,6 +94,13 @@ def _seed_herault(api: Any) -> dict[str, Any]:
     }
 
 
+def _own_account(method: str, path: str) -> bool:
+    """Changes anyone signed in makes to their own account (their password, sessions, API tokens):
+    the walks' "every write is refused" does not hold there, and they touch no département's data."""
+    own = path == "/compte" or path.startswith(("/compte/", "/api/me/"))
+    return own and method != "GET"
+
+
 def _routes(app: Any) -> list[tuple[str, str]]:
     found = []
     for route in app.routes:
@@ -91,7 +108,8 @@ def _routes(app: Any) -> list[tuple[str, str]]:
         if path.startswith(("/static", "/schema")) or path in {"/connexion", "/deconnexion", "/health", "/ready"}:
             continue
         for method in sorted(getattr(route, "methods", set()) - {"OPTIONS", "HEAD"}):
-            found.append((method, path))
+            if not _own_account(method, path):
+                found.append((method, path))
     return found
 
 
@@ -168,6 +186,8 @@ def test_every_department_owned_table_goes_through_the_scope():
         "coord_user",
         "api_token",
         "login_attempt",
+        "user_session",
+        "password_reset",
         "audit_entry",
         "outbox_message",
         "partner_link",

@@ -108,32 +108,39 @@ def test_links_sent_before_the_upgrade_still_open(app: Any, client: Any):
     assert client.get(f"/r/calendrier/{links.token_for(feed_id, 'feed_department')}.ics").status_code == 410
 
 
-def _session_cookie(key: bytes, user_id: int) -> str:
-    """The cookie Litestar would set for a logged-in user, encrypted with `key`."""
-    import time
-
+def _session_cookie(key: bytes, data: dict[str, Any]) -> str:
+    """The cookie Litestar would set for this session data, encrypted with `key`."""
     from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 
     backend = ClientSideSessionBackend(config=CookieBackendConfig(secret=key, key="coord_session"))
-    (chunk,) = backend.dump_data({"uid": user_id, "since": int(time.time())})
+    (chunk,) = backend.dump_data(data)
     return chunk.decode()
 
 
 def test_sessions_use_the_session_key_and_older_ones_log_in_again(client: Any, make_user: Any, app: Any):
-    """The session cookie is encrypted with the derived session key. A cookie of the previous version
-    (key: SHA-256 of "session:" + secret) is refused: its holder logs in again, nothing else is lost."""
+    """The session cookie is encrypted with the derived session key. A cookie encrypted with the key of
+    an earlier version (SHA-256 of "session:" + secret), or holding an earlier version's session (the
+    user's id instead of a server-side session), is refused: its holder logs in again, nothing else
+    is lost."""
     import hashlib
+    import time
 
+    from coord.accounts.sessions import open_session
     from coord.accounts.tables import User
     from coord.core.keys import csrf_key, session_key
 
     account = make_user("prefecture", "34")
     user = run(User.select(User.id).where(User.email == account.email).first())
-    client.cookies.set("coord_session", _session_cookie(session_key(SECRET), user["id"]))
+    opened = run(open_session(user["id"], method="password", ip="192.0.2.1", user_agent="test", csrf_token="x"))
+    client.cookies.set("coord_session", _session_cookie(session_key(SECRET), {"sid": opened.token}))
     assert client.get("/d/34", follow_redirects=False).status_code == 200
-    client.cookies.clear()
-    legacy = hashlib.sha256(("session:" + SECRET).encode()).digest()
-    client.cookies.set("coord_session", _session_cookie(legacy, user["id"]))
-    refused = client.get("/d/34", follow_redirects=False)
-    assert refused.status_code in (302, 303) and refused.headers["location"].startswith("/connexion")
+    legacy_keys = hashlib.sha256(("session:" + SECRET).encode()).digest()
+    for key, data in [
+        (legacy_keys, {"sid": opened.token}),
+        (session_key(SECRET), {"uid": user["id"], "since": int(time.time())}),
+    ]:
+        client.cookies.clear()
+        client.cookies.set("coord_session", _session_cookie(key, data))
+        refused = client.get("/d/34", follow_redirects=False)
+        assert refused.status_code in (302, 303) and refused.headers["location"].startswith("/connexion")
     assert app.csrf_config.secret == csrf_key(SECRET) != SECRET

@@ -30,7 +30,7 @@ def test_the_web_app_delivers_the_outbox_and_ticks_with_its_scheduler(db, settin
         scheduler = app.state.scheduler
         assert scheduler is not None and scheduler.scheduler.running
         jobs = {job.id for job in scheduler.scheduler.get_jobs()}
-        assert jobs == {"coord-outbox", "coord-reminders", "coord-mail-retention"}
+        assert jobs == {"coord-outbox", "coord-reminders", "coord-mail-retention", "coord-accounts-housekeeping"}
         deadline = time.monotonic() + 20
         while smtp_sink.received < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
