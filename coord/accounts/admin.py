@@ -14,6 +14,7 @@ from typing import Any
 
 from coord.access import ROLE_LABELS, Permission, Principal, Role, Scope, is_valid_id, system_scope
 from coord.accounts import service, sessions
+from coord.accounts.invitations import INVITATION_COLUMNS
 from coord.accounts.tables import AccountInvitation, ApiToken, User
 from coord.accounts.tokens import digest, new_secret
 from coord.audit import log as audit
@@ -46,22 +47,6 @@ _ACCOUNT_COLUMNS = (
     User.created_at,
     User.last_login_at,
     User.deactivated_at,
-)
-_INVITATION_COLUMNS = (
-    AccountInvitation.id,
-    AccountInvitation.email,
-    AccountInvitation.full_name,
-    AccountInvitation.role,
-    AccountInvitation.department,
-    AccountInvitation.department.code.as_alias("department_code"),
-    AccountInvitation.department.name.as_alias("department_name"),
-    AccountInvitation.department.timezone.as_alias("timezone"),
-    AccountInvitation.manages_accounts,
-    AccountInvitation.invited_by,
-    AccountInvitation.created_at,
-    AccountInvitation.expires_at,
-    AccountInvitation.accepted_at,
-    AccountInvitation.revoked_at,
 )
 
 
@@ -149,7 +134,7 @@ async def account(scope: Scope, user_id: int) -> dict[str, Any]:
     row = await _visible_account(scope, user_id)
     open_sessions = await sessions.active_sessions(user_id)
     invitation = (
-        await AccountInvitation.select(*_INVITATION_COLUMNS)
+        await AccountInvitation.select(*INVITATION_COLUMNS)
         .where((AccountInvitation.user == user_id) | (AccountInvitation.email == row["email"]))
         .order_by(AccountInvitation.id, ascending=False)
         .first()
@@ -186,7 +171,7 @@ async def invitations(scope: Scope) -> list[dict[str, Any]]:
     by inviting the address again), newest first."""
     _require_manager(scope, scope.department_id)
     rows = await (
-        scope.select(AccountInvitation, *_INVITATION_COLUMNS)
+        scope.select(AccountInvitation, *INVITATION_COLUMNS)
         .where(_pending())
         .order_by(AccountInvitation.id, ascending=False)
     )
@@ -250,7 +235,7 @@ async def invite(scope: Scope, data: dict[str, Any], *, ip: str = "", base_url: 
                 )
             ).returning(AccountInvitation.id)
         )[0]["id"]
-        row = await system_scope().get(AccountInvitation, invitation_id, *_INVITATION_COLUMNS)
+        row = await system_scope().get(AccountInvitation, invitation_id, *INVITATION_COLUMNS)
         link = f"{base_url.rstrip('/')}/invitation/{secret}"
         await _queue_invitation_mail(principal, _label(row), link, settings)
         where = f"{row['department_name']} ({row['department_code']})" if row["department_code"] else "national"
@@ -304,7 +289,7 @@ async def _queue_invitation_mail(principal: Principal, invitation: dict[str, Any
 
 async def revoke_invitation(scope: Scope, invitation_id: int, *, ip: str = "") -> dict[str, Any]:
     """Cancel a pending invitation: its link stops working at once."""
-    row = await scope.get(AccountInvitation, invitation_id, *_INVITATION_COLUMNS)
+    row = await scope.get(AccountInvitation, invitation_id, *INVITATION_COLUMNS)
     _require_manager(scope, row["department"])
     if row["accepted_at"] is not None or row["revoked_at"] is not None:
         raise Conflict("Cette invitation a déjà été acceptée ou annulée.")

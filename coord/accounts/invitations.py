@@ -8,10 +8,7 @@ accepts a ProConnect identity only for an existing active account or a pending i
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
-
-import asyncpg
 
 from coord.access import Principal, Role
 from coord.access.roles import ROLE_LABELS
@@ -20,7 +17,7 @@ from coord.accounts.tables import AccountInvitation, User
 from coord.accounts.tokens import digest
 from coord.audit import log as audit
 from coord.core import clock
-from coord.core.db import transaction
+from coord.core.db import is_unique_violation, transaction
 from coord.core.errors import Conflict, CoordError
 from coord.core.validation import Fields
 
@@ -97,13 +94,8 @@ def check_password(password: str, user_inputs: tuple[str, ...]) -> str | None:
     return password_problem(password, user_inputs=tuple(i for i in user_inputs if i))
 
 
-def _is_unique_violation(exc: BaseException) -> bool:
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE" in str(exc).upper()
-    return isinstance(exc, asyncpg.UniqueViolationError)
-
-
-_VIEW_COLUMNS = (
+# What pages, mails and the API show of an invitation (admin.py lists them with the same columns).
+INVITATION_COLUMNS = (
     AccountInvitation.id,
     AccountInvitation.email,
     AccountInvitation.full_name,
@@ -111,6 +103,7 @@ _VIEW_COLUMNS = (
     AccountInvitation.department,
     AccountInvitation.department.code.as_alias("department_code"),
     AccountInvitation.department.name.as_alias("department_name"),
+    AccountInvitation.department.timezone.as_alias("timezone"),
     AccountInvitation.manages_accounts,
     AccountInvitation.invited_by,
     AccountInvitation.created_at,
@@ -133,7 +126,8 @@ def _checked(row: dict[str, Any] | None) -> dict[str, Any]:
 async def _find(secret: str) -> dict[str, Any]:
     if not secret or len(secret) > MAX_SECRET_LENGTH:
         raise InvitationInvalid("unknown")
-    row = await AccountInvitation.select(*_VIEW_COLUMNS).where(AccountInvitation.token_hash == digest(secret)).first()
+    found = AccountInvitation.token_hash == digest(secret)
+    row = await AccountInvitation.select(*INVITATION_COLUMNS).where(found).first()
     return _checked(row)
 
 
@@ -237,7 +231,7 @@ async def _in_transaction(create: Any) -> int:
         raise
     except Exception as exc:
         # Another request created the account between our check and our insert.
-        if _is_unique_violation(exc):
+        if is_unique_violation(exc):
             raise AccountExists() from exc
         raise
 
@@ -263,7 +257,7 @@ async def accept_with_password(secret: str, password: str, full_name: str, *, ip
     async def create() -> int:
         # Read again inside the transaction: it may have been accepted or revoked meanwhile.
         current = _checked(
-            await AccountInvitation.select(*_VIEW_COLUMNS).where(AccountInvitation.id == invitation["id"]).first()
+            await AccountInvitation.select(*INVITATION_COLUMNS).where(AccountInvitation.id == invitation["id"]).first()
         )
         return await _create_from(current, full_name=name, password_hash=password_hash, method="password", ip=ip)
 
@@ -285,7 +279,7 @@ async def claim_for_identity(email: str, full_name: str, *, ip: str) -> int:
 
     async def create() -> int:
         invitation = (
-            await AccountInvitation.select(*_VIEW_COLUMNS)
+            await AccountInvitation.select(*INVITATION_COLUMNS)
             .where(
                 (AccountInvitation.email == email)
                 & AccountInvitation.accepted_at.is_null()

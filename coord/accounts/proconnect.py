@@ -14,7 +14,6 @@ Every failure raises a `ProConnectError` whose French `message` and `status_code
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from coord.accounts.tokens import new_secret
 from coord.core.errors import CoordError
 from coord.core.settings import Settings
 
@@ -152,11 +152,6 @@ def clear_cache() -> None:
     """Forget discovery documents and key sets (tests; a deployment just waits a few minutes)."""
     _metadata.clear()
     _jwks.clear()
-
-
-def new_secret() -> str:
-    """A state or nonce: 43 characters, above ProConnect's minimum of 32."""
-    return secrets.token_urlsafe(32)
 
 
 def redirect_url(settings: Settings) -> str:

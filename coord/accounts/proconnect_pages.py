@@ -20,6 +20,7 @@ from coord.accounts import proconnect
 from coord.accounts.invitations import IdentityRefused, claim_for_identity
 from coord.accounts.pages import safe_next
 from coord.accounts.tables import User
+from coord.accounts.tokens import new_secret
 from coord.accounts.web_sessions import sign_in
 from coord.audit import log as audit
 from coord.core import clock
@@ -76,7 +77,8 @@ async def proconnect_start(request: Request, suivant: str | None = None) -> Resp
     except proconnect.ProConnectError as exc:
         logger.warning("ProConnect discovery failed: %s", getattr(exc, "detail", type(exc).__name__))
         return _refused(exc)
-    state, nonce = proconnect.new_secret(), proconnect.new_secret()
+    # 43 characters each, above ProConnect's minimum of 32.
+    state, nonce = new_secret(), new_secret()
     now = _now()
     session = dict(request.session or {})
     pending = {

@@ -49,7 +49,7 @@ _PRINCIPAL_COLUMNS = (
 )
 
 
-def _principal_from_row(row: dict[str, Any]) -> Principal:
+def principal_from_row(row: dict[str, Any]) -> Principal:
     return Principal(
         user_id=row["id"],
         email=row["email"],
@@ -62,9 +62,9 @@ def _principal_from_row(row: dict[str, Any]) -> Principal:
 
 
 async def load_principal(user_id: int) -> Principal | None:
-    """Who a session belongs to: one query per request (user and département code joined)."""
+    """An active account's principal (sign-in, scripts), user and département code joined in one query."""
     row = await User.select(*_PRINCIPAL_COLUMNS).where((User.id == user_id) & (User.active.eq(True))).first()
-    return _principal_from_row(row) if row else None
+    return principal_from_row(row) if row else None
 
 
 async def create_user(
@@ -273,7 +273,7 @@ async def principal_for_token(token: str) -> Principal | None:
     # write on most requests keeps API reads from queueing behind SQLite's single writer.
     if row["last_used_at"] is None or now - row["last_used_at"] > TOKEN_USE_RESOLUTION:
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
-    return _principal_from_row({**row, "id": row["id_of_user"]})
+    return principal_from_row({**row, "id": row["id_of_user"]})
 
 
 async def revoke_token(token_id: int, scope: Scope, *, ip: str = "") -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from coord.access import Principal
-from coord.access.roles import Role
+from coord.accounts.service import principal_from_row
 from coord.accounts.tables import UserSession
 from coord.accounts.tokens import digest, new_secret, wall_now
 from coord.core.settings import current_settings
@@ -101,15 +101,7 @@ async def principal_for_session(token: str) -> SessionPrincipal | None:
         return None
     if now - row["last_seen_at"] > SEEN_RESOLUTION:
         await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
-    principal = Principal(
-        user_id=row["user_id"],
-        email=row["email"],
-        full_name=row["full_name"],
-        role=Role(row["role"]),
-        department_id=row["department"],
-        department_code=row["department_code"],
-        manages_accounts=bool(row["manages_accounts"]),
-    )
+    principal = principal_from_row({**row, "id": row["user_id"]})
     return SessionPrincipal(principal=principal, session_id=row["id"], csrf_hash=row["csrf_hash"])
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import threading
 import warnings
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import asyncpg
 from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
@@ -114,6 +116,13 @@ def current_engine() -> Engine:
         use_engine(engine_finder())
     assert _engine is not None
     return _engine
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether `exc` is a unique index refusing a row, on either engine."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc).upper()
+    return isinstance(exc, asyncpg.UniqueViolationError)
 
 
 def is_sqlite(engine: Engine | None = None) -> bool:

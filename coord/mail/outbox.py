@@ -12,14 +12,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import asyncpg
-
 from coord.core import clock
-from coord.core.db import current_engine, is_sqlite, transaction
+from coord.core.db import current_engine, is_sqlite, is_unique_violation, transaction
 from coord.core.settings import current_settings
 from coord.mail.message import Attachment, check_attachment, make_message_id, one_line
 from coord.mail.tables import OutboxMessage
@@ -36,12 +33,6 @@ def backoff(attempts: int) -> dt.timedelta:
     """Delay before the next try after `attempts` failed ones: 1, 2, 4, 8 ... minutes, at most one hour."""
     exponent = min(max(0, attempts - 1), 10)  # 2**10 minutes is already above the cap
     return min(MAX_BACKOFF, dt.timedelta(minutes=2**exponent))
-
-
-def _is_unique_violation(exc: BaseException) -> bool:
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE" in str(exc).upper()
-    return isinstance(exc, asyncpg.UniqueViolationError)
 
 
 def stored_key(key: str) -> str:
@@ -168,7 +159,7 @@ async def queue_message(row: OutboxMessage) -> bool:
     try:
         await _insert(row)
     except Exception as exc:
-        if _is_unique_violation(exc):
+        if is_unique_violation(exc):
             return False
         raise
     return True
@@ -182,7 +173,7 @@ async def queue_all(rows: list[OutboxMessage]) -> int:
     try:
         await _insert(*rows)
     except Exception as exc:
-        if _is_unique_violation(exc):
+        if is_unique_violation(exc):
             raise AlreadyQueued() from exc
         raise
     return len(rows)

@@ -19,6 +19,7 @@ import pytest
 
 from coord.accounts import proconnect
 from coord.accounts.tables import User, UserSession
+from coord.accounts.tokens import new_secret
 from coord.audit.tables import AuditEntry
 from tests.conftest import run
 from tests.support.live_server import free_port
@@ -164,7 +165,7 @@ def test_a_deactivated_account_cannot_sign_in_with_proconnect(browser, make_user
 def test_a_return_with_another_state_is_refused(browser, make_user):
     make_user("prefecture", "34", email=AGENT_EMAIL)
     callback = sign_in_at_provider(start(browser), AGENT_EMAIL)
-    forged = replace_param(callback, "state", proconnect.new_secret())
+    forged = replace_param(callback, "state", new_secret())
     response = browser.get(forged, follow_redirects=False)
     assert response.status_code == 400
     assert "n'est pas ou plus valable" in text(response)
@@ -216,7 +217,7 @@ def test_a_replayed_return_is_refused(browser, make_user):
 def test_an_id_token_for_another_nonce_is_refused(browser, make_user):
     make_user("prefecture", "34", email=AGENT_EMAIL)
     # The user agent changes the nonce on its way to the provider: the ID token carries that one.
-    tampered = replace_param(start(browser), "nonce", proconnect.new_secret())
+    tampered = replace_param(start(browser), "nonce", new_secret())
     response = browser.get(sign_in_at_provider(tampered, AGENT_EMAIL), follow_redirects=False)
     assert response.status_code == 401
     assert "n'a pas pu être vérifiée" in text(response)
