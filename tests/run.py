@@ -73,6 +73,30 @@ def ensure_oidc_provider() -> None:
         step("installed the loopback OpenID Connect provider (npm ci in tools/oidc-provider)")
 
 
+def _set_up_step(code: str, done_word: str, what: str) -> None:
+    """Run one set-up step of Coord's own code in the venv; say so when it did something."""
+    result = sh(str(PY), "-c", code, cwd=ROOT, check=False, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(result.stderr.strip() or f"{what} failed")
+    if done_word in result.stdout:
+        step(what)
+
+
+def ensure_npm_tool(name: str, *, ignore_scripts: bool = False) -> None:
+    """`npm ci` in tools/<name> when its lock file is newer than its node_modules (coord.ops.npm_tools)."""
+    code = (
+        "from coord.ops.npm_tools import TOOLS_DIR, ensure_installed\n"
+        f"print('installed' if ensure_installed(TOOLS_DIR / {name!r}, ignore_scripts={ignore_scripts}) else '')"
+    )
+    _set_up_step(code, "installed", f"installed tools/{name} (npm ci)")
+
+
+def ensure_national_map() -> None:
+    """The national map's outlines (var/cache/map): mapshaper from tools/map, built once."""
+    code = "from coord.overview.map_build import ensure_map\nprint('built' if ensure_map() else '')"
+    _set_up_step(code, "built", "built the national map's outlines (var/cache/map)")
+
+
 def postgres_up() -> bool:
     return sh("pg_isready", "-h", "127.0.0.1", "-p", "5432", check=False, capture_output=True).returncode == 0
 
@@ -102,6 +126,9 @@ def main() -> int:
     ensure_venv()
     ensure_debian_packages()
     ensure_oidc_provider()
+    ensure_npm_tool("dsfr", ignore_scripts=True)  # the State design system; its own scripts are for its developers
+    ensure_npm_tool("axe")  # axe-core, for the accessibility browser tests
+    ensure_national_map()
     ensure_postgres()
     step("running the test suite")
     return subprocess.call([str(PY), "-m", "pytest", *sys.argv[1:]], cwd=ROOT)

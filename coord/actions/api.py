@@ -77,7 +77,7 @@ class ActionApi(Controller):
 
     @post("/from-decisions/{meeting_id:int}", summary="Créer une action par décision d'une réunion")
     async def from_decisions(self, access: Scope, meeting_id: int, data: FromDecisionsIn) -> list[ActionOut]:
-        return [ActionOut(**i) for i in await service.create_from_decisions(access, meeting_id, to_dict(data))]
+        return [ActionOut(**i) for i in await service.create_from_decisions(access, meeting_id, data.service_data())]
 
     @get("/{action_id:int}", summary="Une action")
     async def read(self, access: Scope, action_id: int) -> ActionOut:

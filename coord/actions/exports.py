@@ -3,7 +3,6 @@ form prefectures paste into their reports."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
@@ -13,6 +12,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from coord.core.csv_export import csv_document
 from coord.core.spreadsheet import neutralise_formula
 
 HEADERS = [
@@ -62,11 +62,7 @@ def rows(items: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def to_csv(items: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    writer.writerows(rows(items))
-    return "\ufeff" + out.getvalue()  # the BOM makes French Excel read UTF-8
+    return csv_document(HEADERS, rows(items))
 
 
 def to_xlsx(items: list[dict[str, Any]]) -> bytes:

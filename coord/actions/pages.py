@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -10,7 +11,7 @@ from litestar.response import Template
 
 from coord.access import DepartmentRow, Scope
 from coord.access.roles import Permission
-from coord.actions import board, exports, partner, service, transitions
+from coord.actions import board, exports, link_mail, partner, service, transitions
 from coord.actions.tables import ActionItem
 from coord.committees.tables import Committee
 from coord.core import clock
@@ -39,7 +40,12 @@ async def _choices(scope: Scope, *, contacts: bool = True) -> dict[str, dict[str
         []
         if not contacts
         else await scope.select(
-            Contact, Contact.id, Contact.first_name, Contact.last_name, Contact.organisation.name.as_alias("org")
+            Contact,
+            Contact.id,
+            Contact.first_name,
+            Contact.last_name,
+            Contact.organisation,
+            Contact.organisation.name.as_alias("org"),
         )
         .where(Contact.active.eq(True))
         .order_by(Contact.last_name)
@@ -53,6 +59,8 @@ async def _choices(scope: Scope, *, contacts: bool = True) -> dict[str, dict[str
     return {
         "organisations": {str(o["id"]): o["name"] for o in organisations},
         "contacts": {str(c["id"]): f"{c['first_name']} {c['last_name']} ({c['org']})" for c in people},
+        # Which organisation each contact is of: the contact list follows the chosen organisation.
+        "contact_organisations": {str(c["id"]): str(c["organisation"]) for c in people},
         "committees": {str(c["id"]): c["name"] for c in committees},
         "measures": {str(m["id"]): f"{m['plan']} – mesure {m['number']}" for m in measures},
     }
@@ -189,6 +197,11 @@ class ActionPages(Controller):
         link: str | None = None,
         status: int = 200,
     ) -> Template:
+        recipients = (
+            await link_mail.recipients(access, department["id"], item)
+            if access.may(Permission.TRACK_ACTIONS, department["id"])
+            else {}
+        )
         choices = {
             k: v for k, v in transitions.STATUSES.items() if not transitions.refusal(item["status"], k, reopen=False)
         }
@@ -204,6 +217,8 @@ class ActionPages(Controller):
             values=values or {},
             errors=errors or {},
             link=link,
+            recipients=recipients,
+            send_key=secrets.token_urlsafe(18),  # one mail per form shown (coord.actions.link_mail)
         )
 
     @get("/{action_id:int}")
@@ -273,6 +288,25 @@ class ActionPages(Controller):
             return await self._detail(access, department, item, errors=exc.errors, status=422)
         return await self._detail(access, department, item, link=issued["url"])
 
+    @post("/{action_id:int}/envoyer-lien")
+    async def send_link(
+        self, access: Scope, department: DepartmentRow, code: str, action_id: int, request: Request
+    ) -> Response:
+        item = await _item_in(access, department, action_id)
+        data = await form_data(request)
+        try:
+            sent = await link_mail.send_link(access, action_id, data)
+        except ValidationFailed as exc:
+            return await self._detail(access, department, item, values=data, errors=exc.errors, status=422)
+        if sent["queued"]:
+            message = (
+                f"Le lien de mise à jour a été envoyé par courriel à {sent['to']} "
+                f"(valable jusqu'au {clock.local_today(department['timezone'], sent['expires_at']):%d/%m/%Y})."
+            )
+        else:
+            message = f"Ce courriel à {sent['to']} était déjà parti : il n'a pas été envoyé une seconde fois."
+        return redirect(request, f"/d/{department['code']}/actions/{action_id}", message)
+
 
 class DecisionActionPages(Controller):
     """From the minutes: one action per chosen decision, in one step."""
@@ -299,6 +333,7 @@ class DecisionActionPages(Controller):
             meeting=meeting,
             decisions=decisions,
             taken={t["decision"] for t in taken},
+            chosen={str(d) for d in values.get("decisions", [])},
             values=values,
             errors=errors,
             **await _choices(access.within(department)),
@@ -326,6 +361,14 @@ class DecisionActionPages(Controller):
         form = await request.form()
         data = {k: v for k, v in form.items() if k not in {"_csrf_token", "decisions"}}
         data["decisions"] = form.getall("decisions") if "decisions" in form else []
+        # Each checked decision has its own owner and due date (the form's row of that decision).
+        data["per_decision"] = {
+            str(decision): {
+                field: (form.get(service.row_field(field, decision)) or "").strip()
+                for field in service.OWN_PER_DECISION
+            }
+            for decision in data["decisions"]
+        }
         try:
             created = await service.create_from_decisions(access, meeting_id, data)
         except ValidationFailed as exc:

@@ -19,9 +19,11 @@ from coord.core.db import transaction
 from coord.core.errors import Conflict, ValidationFailed
 from coord.core.settings import current_settings
 from coord.links import service as links
+from coord.links.pages import invalid_page
 from coord.mail import outbox
 from coord.mail import render as mails
 from coord.mail.tables import OutboxMessage
+from coord.partners.tables import Contact
 from coord.web.forms import form_data, page
 
 LINK_PURPOSE = "action"
@@ -197,11 +199,22 @@ async def _resolve(token: str) -> dict[str, Any]:
         .first()
     )
     if row is None:
-        raise links.LinkInvalid("Cette action n'existe plus.")
-    if link.contact_id is not None and link.contact_id != row["owner_contact"]:
-        # Handed to another owner: the former owner's links stop working at once.
-        raise links.LinkInvalid("Cette action a changé de responsable : ce lien n'est plus valable.")
+        raise links.LinkInvalid("Cette action n'existe plus.", department_id=link.department_id)
+    # Handed to another owner: the former owner's links stop working at once. An item owned by an
+    # organisation alone takes the link of any of its contacts it was sent to (coord.actions.link_mail).
+    if link.contact_id not in (None, row["owner_contact"]) and (
+        row["owner_contact"] is not None or not await _of_organisation(link.contact_id, row["owner_organisation"])
+    ):
+        raise links.LinkInvalid(
+            "Cette action a changé de responsable : ce lien n'est plus valable.", department_id=link.department_id
+        )
     return row
+
+
+async def _of_organisation(contact_id: int, organisation_id: int | None) -> bool:
+    if organisation_id is None:
+        return False
+    return await Contact.exists().where((Contact.id == contact_id) & (Contact.organisation == organisation_id))
 
 
 async def _view(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -211,8 +224,8 @@ async def _view(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"item": item, "timeline": timeline, "choices": choices, "values": {}, "errors": {}, "done": None, **extra}
 
 
-def _invalid(exc: links.LinkInvalid) -> Template:
-    return page("error.html", status=exc.status_code, title="Lien non valide", detail=exc.message)
+async def _invalid(exc: links.LinkInvalid) -> Template:
+    return await invalid_page(exc)
 
 
 @get("/r/action/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
@@ -221,7 +234,7 @@ async def action_page(token: str) -> Template:
     try:
         row = await _resolve(token)
     except links.LinkInvalid as exc:
-        return _invalid(exc)
+        return await _invalid(exc)
     return page("actions/partner.html", **await _view(row))
 
 
@@ -230,7 +243,7 @@ async def action_update(token: str, request: Request) -> Template:
     try:
         row = await _resolve(token)
     except links.LinkInvalid as exc:
-        return _invalid(exc)
+        return await _invalid(exc)
     data = await form_data(request)
     actor = partner_principal(service.item_out(row))
     try:

@@ -52,6 +52,15 @@ class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: str
 
 
+class DecisionOwnerIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The owner and due date of one decision's action (instead of those given for all)."""
+
+    decision: Id
+    owner_organisation: Id | None = None
+    owner_contact: Id | None = None
+    due_on: str | None = None
+
+
 class FromDecisionsIn(msgspec.Struct, forbid_unknown_fields=True):
     decisions: list[Id]
     owner_organisation: Id | None = None
@@ -59,6 +68,15 @@ class FromDecisionsIn(msgspec.Struct, forbid_unknown_fields=True):
     due_on: str | None = None
     measure: Id | None = None
     priority: str | None = None
+    per_decision: list[DecisionOwnerIn] = msgspec.field(default_factory=list)
+
+    def service_data(self) -> dict:
+        data = {f: getattr(self, f) for f in self.__struct_fields__ if f != "per_decision"}
+        data["per_decision"] = {
+            own.decision: {k: getattr(own, k) for k in ("owner_organisation", "owner_contact", "due_on")}
+            for own in self.per_decision
+        }
+        return data
 
 
 class ActionOut(msgspec.Struct):

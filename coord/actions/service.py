@@ -345,10 +345,21 @@ async def history(scope: Scope, item_id: int) -> list[dict[str, Any]]:
     ]
 
 
+OWN_PER_DECISION = ("owner_organisation", "owner_contact", "due_on")
+
+
+def row_field(field: str, decision_id: int) -> str:
+    """The name of a decision's own field in the form and in the errors, e.g. "due_on_12"."""
+    return f"{field}_{decision_id}"
+
+
 async def create_from_decisions(
     scope: Scope, meeting_id: int, data: dict[str, Any], *, now: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
-    """One item per chosen decision of the meeting, owned and due as given, in one transaction."""
+    """One item per chosen decision of the meeting, in one transaction. Each decision may have its
+    own owner and due date (`data["per_decision"]`: {decision id: {field: value}}), else those given
+    for all. Every row is checked before anything is written: an error in one row stores none, and
+    the errors name the row's field (`row_field`)."""
     meeting = await scope.get(Meeting, meeting_id)
     scope.require(Permission.TRACK_ACTIONS, meeting["department"])
     raw = data.get("decisions") or []
@@ -367,23 +378,36 @@ async def create_from_decisions(
     decisions = await Decision.select().where((Decision.meeting == meeting_id) & Decision.id.is_in(ids))
     if len(decisions) != len(set(ids)):
         raise ValidationFailed({"decisions": "Ces décisions ne sont pas toutes de cette réunion."})
-    department = await department_of(meeting, Department.code)
+    department = await department_of(meeting, Department.code, Department.timezone)
+    today = local_today(department["timezone"], now)
     shared = {k: data.get(k) for k in ("owner_organisation", "owner_contact", "due_on", "measure", "priority")}
+    own = data.get("per_decision") or {}
+    rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    errors: dict[str, str] = {}
+    for decision in sorted(decisions, key=lambda d: d["position"]):
+        mine = own.get(decision["id"]) or own.get(str(decision["id"])) or {}
+        values = {**shared, **{k: mine[k] for k in OWN_PER_DECISION if mine.get(k) not in (None, "")}}
+        item_data = {
+            **{k: v for k, v in values.items() if v not in (None, "")},
+            "department": department["code"],
+            "title": decision["text"][:300],
+            "description": decision["text"] if len(decision["text"]) > 300 else "",
+            "meeting": meeting_id,
+            "committee": meeting["committee"],
+        }
+        try:
+            await _values(scope, item_data, department_id=meeting["department"], created_on=today, partial=False)
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                key = row_field(field, decision["id"]) if field in OWN_PER_DECISION and own else field
+                errors[key] = message
+        rows.append((decision, item_data))
+    if errors:
+        raise ValidationFailed(errors)
     created = []
     async with transaction():
-        for decision in sorted(decisions, key=lambda d: d["position"]):
-            item = await create_item(
-                scope,
-                {
-                    **{k: v for k, v in shared.items() if v not in (None, "")},
-                    "department": department["code"],
-                    "title": decision["text"][:300],
-                    "description": decision["text"] if len(decision["text"]) > 300 else "",
-                    "meeting": meeting_id,
-                    "committee": meeting["committee"],
-                },
-                now=now,
-            )
+        for decision, item_data in rows:
+            item = await create_item(scope, item_data, now=now)
             await ActionItem.update({ActionItem.decision: decision["id"]}).where(ActionItem.id == item["id"])
             created.append({**item, "decision": decision["id"]})
     return created

@@ -20,7 +20,15 @@ from coord.accounts import admin as accounts_admin
 from coord.accounts.invitations import check_password
 from coord.accounts.service import create_token, create_user
 from coord.accounts.tables import User
-from coord.app.demo import DEMO_PASSWORD, DEMO_USERS, demo_loaded, load_demo
+from coord.app.demo import (
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    DEMO_WEB_PORT,
+    SMTP_PORT_ENV,
+    demo_loaded,
+    demo_ports_problem,
+    load_demo,
+)
 from coord.app.demo_idp import demo_proconnect
 from coord.app.factory import create_app
 from coord.app.jobs import periodic_jobs, run_tick
@@ -33,6 +41,8 @@ from coord.core.errors import CoordError, NotFound, ValidationFailed
 from coord.core.settings import get_settings
 from coord.ops.backup import BackupError, backup_sqlite, restore_sqlite
 from coord.ops.logs import configure_logging
+from coord.ops.npm_tools import TOOLS_DIR, ToolUnavailable, ensure_installed
+from coord.overview.map_build import MapUnavailable, ensure_map
 from coord.partners import csv_io
 from coord.plans.importer import PlanFileError
 from coord.worker.process import dry_run, run_worker
@@ -263,11 +273,41 @@ def cmd_restore(args: argparse.Namespace) -> None:
     print(f"Base restaurée depuis {args.file} ; l'ancienne base est conservée dans {kept}.")
 
 
+def ensure_design_system() -> None:
+    """The State design system's files (tools/dsfr, from npm): installed on first start, then kept."""
+    try:
+        if ensure_installed(TOOLS_DIR / "dsfr", ignore_scripts=True):
+            print("Système de design de l'État (DSFR) installé dans tools/dsfr.", flush=True)
+    except ToolUnavailable as exc:
+        raise SystemExit(f"Impossible d'installer le système de design de l'État (DSFR) : {exc}") from exc
+
+
+def ensure_national_map() -> None:
+    """The outlines of the national map (var/cache/map): built on first start, then kept."""
+    try:
+        if ensure_map():
+            print("Carte des départements construite dans var/cache/map.", flush=True)
+    except MapUnavailable as exc:
+        raise SystemExit(f"Impossible de construire la carte des départements : {exc}") from exc
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
+    ensure_design_system()
+    ensure_national_map()
     serve(args.host, args.port, workers=args.workers)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    smtp_port = args.smtp_port if args.smtp_port is not None else get_settings().smtp_port
+    if not 1 <= smtp_port <= 65535 or not 1 <= args.port <= 65535:
+        raise SystemExit("Les ports vont de 1 à 65535.")
+    # Before anything else: a demo whose SMTP sink cannot listen would send its mails to whatever
+    # holds the port.
+    if problem := demo_ports_problem(args.host, args.port, smtp_port):
+        raise SystemExit(problem)
+    ensure_design_system()
+    ensure_national_map()
+
     async def prepare() -> None:
         await migrate()
         await load_all()
@@ -286,7 +326,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
         if overrides:
             print("ProConnect (démonstration) : « S'identifier avec ProConnect », puis une adresse ci-dessus.")
         print("=" * 72 + "\n", flush=True)
-        serve(args.host, args.port, demo=True, overrides=overrides)
+        print(f"Courriels captés par le puits SMTP (127.0.0.1:{smtp_port}) : {url}/demo/courriels", flush=True)
+        serve(
+            args.host, args.port, demo=True, overrides={**overrides, "smtp_host": "127.0.0.1", "smtp_port": smtp_port}
+        )
 
 
 def cmd_imip_listen(args: argparse.Namespace) -> None:
@@ -328,9 +371,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="web processes (one per core; default 1)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="migrate, load reference and demo data, start the service")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    smtp_default = get_settings().smtp_port
+    p = sub.add_parser(
+        "demo",
+        help="migrate, load reference and demo data, start the service",
+        description="Démonstration : migre la base, charge les données de démonstration et démarre le service.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "Ports utilisés :\n"
+            f"  site web            --port (défaut {DEMO_WEB_PORT}), sur --host\n"
+            f"  puits SMTP          --smtp-port ou {SMTP_PORT_ENV} (défaut {smtp_default}), sur 127.0.0.1 :\n"
+            "                      capte les courriels de la démonstration, lisibles sur /demo/courriels\n"
+            "  ProConnect (démo)   fournisseur OIDC local si Node.js est installé : un port libre choisi au\n"
+            "                      démarrage, sur 127.0.0.1\n"
+            "La démonstration refuse de démarrer si le port du site ou du puits SMTP est déjà pris."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="adresse du site web (défaut 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEMO_WEB_PORT, help=f"port du site web (défaut {DEMO_WEB_PORT})")
+    p.add_argument(
+        "--smtp-port",
+        type=int,
+        default=None,
+        help=f"port du puits SMTP qui capte les courriels (défaut {smtp_default}, ou {SMTP_PORT_ENV})",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("worker", help="run the scheduler alone: outbox delivery and reminder ticks")

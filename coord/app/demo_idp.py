@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from coord.core.settings import ROOT
+from coord.ops import npm_tools
 
 logger = logging.getLogger("coord.demo_idp")
 
@@ -38,40 +39,16 @@ class ProviderUnavailable(RuntimeError):
     """Node.js or npm is missing, the install failed, or the provider did not start."""
 
 
-def _installed_stamp(tool_dir: Path) -> float | None:
-    # npm writes node_modules/.package-lock.json at the end of every install.
-    for path in (tool_dir / "node_modules" / ".package-lock.json", tool_dir / "node_modules"):
-        if path.exists():
-            return path.stat().st_mtime
-    return None
-
-
 def needs_install(tool_dir: Path = TOOL_DIR) -> bool:
-    stamp = _installed_stamp(tool_dir)
-    return stamp is None or stamp < (tool_dir / "package-lock.json").stat().st_mtime
+    return npm_tools.needs_install(tool_dir)
 
 
 def ensure_installed(tool_dir: Path = TOOL_DIR) -> bool:
     """Install the provider's npm packages (`npm ci`) unless they are up to date; True if it ran."""
-    if not needs_install(tool_dir):
-        return False
-    npm = shutil.which("npm")
-    if not shutil.which("node") or not npm:
-        raise ProviderUnavailable(
-            "Node.js et npm sont nécessaires au fournisseur OpenID Connect de test "
-            "(Debian : apt-get install nodejs npm)."
-        )
-    result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"],
-        cwd=tool_dir,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise ProviderUnavailable(f"`npm ci` a échoué dans {tool_dir} :\n{result.stderr[-2000:]}")
-    return True
+    try:
+        return npm_tools.ensure_installed(tool_dir)
+    except npm_tools.ToolUnavailable as error:
+        raise ProviderUnavailable(str(error)) from error
 
 
 class LoopbackProvider:

@@ -30,7 +30,9 @@ from coord.core.keys import csrf_key, session_key
 from coord.core.settings import Settings, get_settings, use_settings
 from coord.mail.sink import SmtpSink
 from coord.mail.smtp import SmtpSettings
+from coord.notifications.middleware import UnreadCountMiddleware
 from coord.ops.logs import configure_logging, install_redaction
+from coord.ops.npm_tools import TOOLS_DIR
 from coord.scheduling.config import cycle_config
 from coord.web import apidocs, security
 from coord.web.auth import CSRF_COOKIE, AuthMiddleware, PrincipalLoaders, provide_scope
@@ -40,6 +42,7 @@ from coord.web.templating import STATIC_DIR, template_config
 from coord.worker.scheduler import CoordScheduler
 
 logger = logging.getLogger("coord")
+DSFR_DIST = TOOLS_DIR / "dsfr" / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 
 # Paths that never need a login: assets, the OpenAPI schema, health checks, partner links.
 PUBLIC_PATHS = [
@@ -52,6 +55,11 @@ PUBLIC_PATHS = [
     "^/mot-de-passe",
     "^/r/",
     "^/favicon",
+    # The pages every State site publishes (coord.web.legal), open to all.
+    "^/accessibilite$",
+    "^/mentions-legales$",
+    "^/donnees-personnelles$",
+    "^/plan-du-site$",
 ]
 
 
@@ -136,6 +144,13 @@ def create_app(
                 opt={"exclude_from_auth": True},
                 include_in_schema=False,
             ),
+            # The State design system, installed from npm by `coord serve`/`coord demo` and tests/run.py.
+            create_static_files_router(
+                path="/static/dsfr",
+                directories=[DSFR_DIST],
+                opt={"exclude_from_auth": True},
+                include_in_schema=False,
+            ),
             apidocs.assets_router(),
         ],
         dependencies={"access": Provide(provide_scope)},
@@ -143,6 +158,7 @@ def create_app(
             reject_nul_bytes,
             session.middleware,
             DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+            UnreadCountMiddleware,  # the header's unread count (coord.notifications.middleware)
             bound_request_input,  # path ids beyond 32 bits: 404; JSON nested too deep: 400
         ],
         csrf_config=CSRFConfig(

@@ -19,6 +19,8 @@ from coord.actions.tasks import queue_owner_digests
 from coord.conventions.tasks import due_reminders
 from coord.core import clock
 from coord.core.db import current_engine
+from coord.notifications import digest as notification_digest
+from coord.notifications import feed as notification_feed
 from coord.privacy import retention
 from coord.scheduling import tasks as cycle_tasks
 from coord.scheduling.config import CycleConfig
@@ -34,6 +36,9 @@ RETENTION_SECONDS = 24 * 3600.0  # the mail retention runs daily (and at start)
 DUE_WORK: list[tuple[str, DueWork]] = [
     ("conventions", due_reminders),
     ("actions", queue_owner_digests),
+    # Partners' doings become notifications, then the daily digests of those who want them.
+    ("notifications", notification_feed.run_feed),
+    ("notification_digests", notification_digest.queue_digests),
 ]
 
 

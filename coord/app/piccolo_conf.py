@@ -26,5 +26,7 @@ APP_REGISTRY = AppRegistry(
         "coord.conventions.piccolo_app",
         "coord.actions.piccolo_app",
         "coord.scheduling.piccolo_app",
+        "coord.search.piccolo_app",  # after the apps whose tables it indexes
+        "coord.notifications.piccolo_app",
     ]
 )

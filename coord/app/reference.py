@@ -26,6 +26,7 @@ async def load_departments(path: Path | None = None) -> int:
                 "prefecture": d.prefecture,
                 "timezone": d.timezone,
                 "holiday_subdivision": d.holiday_subdivision or None,
+                "tncc": d.tncc,
             }
             if d.code in existing:
                 await Department.update({getattr(Department, k): v for k, v in values.items()}).where(

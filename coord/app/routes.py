@@ -32,8 +32,12 @@ from coord.meetings import api as meetings_api
 from coord.meetings import inbox_routes as meetings_inbox
 from coord.meetings import minutes_routes as meetings_minutes
 from coord.meetings import pages as meetings_pages
+from coord.notifications import api as notifications_api
+from coord.notifications import pages as notifications_pages
 from coord.overview import api as overview_api
+from coord.overview import national_pages as overview_national
 from coord.overview import pages as overview_pages
+from coord.overview import report_pages as overview_report
 from coord.partners import api as partners_api
 from coord.partners import pages as partners_pages
 from coord.pilot_sites import api as pilot_sites_api
@@ -44,7 +48,9 @@ from coord.privacy import api as privacy_api
 from coord.privacy import pages as privacy_pages
 from coord.scheduling import api as cycle_api
 from coord.scheduling import pages as cycle_pages
-from coord.web import health, home
+from coord.search import api as search_api
+from coord.search import pages as search_pages
+from coord.web import health, home, legal
 from coord.web.auth import DEPARTMENT_PATHS, provide_department
 
 
@@ -79,7 +85,9 @@ def api_routes() -> list[Any]:
         *conventions_api.ROUTES,
         *actions_api.ROUTES,
         *cycle_api.ROUTES,
+        *search_api.ROUTES,
         *accounts_admin_api.ROUTES,
+        *notifications_api.ROUTES,
     ]
 
 
@@ -87,6 +95,8 @@ def page_routes() -> list[Any]:
     return [
         *home.ROUTES,
         *overview_pages.ROUTES,
+        *overview_national.ROUTES,
+        *overview_report.ROUTES,
         *plans_pages.ROUTES,
         *partners_pages.ROUTES,
         *privacy_pages.ROUTES,
@@ -101,8 +111,10 @@ def page_routes() -> list[Any]:
         *conventions_pages.ROUTES,
         *actions_pages.ROUTES,
         *cycle_pages.ROUTES,
+        *search_pages.ROUTES,
         *accounts_admin_pages.ROUTES,
         *accounts_me_pages.ROUTES,
+        *notifications_pages.ROUTES,
     ]
 
 
@@ -113,6 +125,7 @@ def system_routes() -> list[Any]:
         *accounts_links.ROUTES,
         *proconnect_pages.ROUTES,
         *health.ROUTES,
+        *legal.ROUTES,  # accessibility statement, legal notice, personal data, site map: public
         *meetings_links.ROUTES,
         *calendar_links.ROUTES,
         *conventions_links.ROUTES,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coord.actions.carry import open_items_for
 from coord.actions.tables import ActionEvent
+from coord.app.journal_seams import connect_journal
 from coord.conventions.tables import ConventionSignatory
 from coord.links import service as links
 from coord.meetings import seams as meeting_seams
@@ -13,6 +14,7 @@ from coord.privacy import erasure
 
 def connect_domains() -> None:
     meeting_seams.register_carried_forward(open_items_for)
+    connect_journal()  # the journal names records and labels enumerations of every domain
     # A deactivated or erased contact's links stop working; an erasure reaches the action items'
     # timelines (a partner's name as actor, in comments) and frees the signatories it represented.
     links.register_holder_check(erasure.contact_is_active)

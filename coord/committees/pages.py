@@ -172,7 +172,10 @@ class CommitteePages(Controller):
         self, access: Scope, department: DepartmentRow, code: str, committee_id: int, member_id: int, request: Request
     ) -> Response:
         await _committee_in(access, department, committee_id)
-        await service.remove_member(access, committee_id, member_id)
+        try:
+            await service.remove_member(access, committee_id, member_id)
+        except ValidationFailed as exc:
+            return redirect(request, f"/d/{department['code']}/instances/{committee_id}", exc.message, "error")
         return redirect(request, f"/d/{department['code']}/instances/{committee_id}", "Membre retiré.")
 
 

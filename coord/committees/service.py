@@ -11,6 +11,7 @@ from coord.access.roles import Permission
 from coord.audit import records
 from coord.committees.kinds import COMMITTEE_KINDS, MEMBER_ROLES
 from coord.committees.tables import Committee, CommitteeMember
+from coord.core.db import transaction
 from coord.core.errors import NotFound, ValidationFailed
 from coord.core.pagination import PageRequest
 from coord.core.search import like
@@ -165,8 +166,64 @@ async def _committee_fields(
 
 async def create_committee(scope: Scope, data: dict[str, Any]) -> dict[str, Any]:
     values = await _committee_fields(scope, data, partial=False, department_id=None)
-    row = await records.create(scope, Committee, values, entity="committee", summary=f"Instance « {values['name']} »")
+    async with transaction():
+        row = await records.create(
+            scope, Committee, values, entity="committee", summary=f"Instance « {values['name']} »"
+        )
+        await _seat_chair(scope, row)
     return await get_committee(scope, row["id"])
+
+
+CHAIR_ROLE = "president"
+FORMER_CHAIR_ROLE = "membre"
+CHAIR_MUST_STAY = (
+    "Cette personne préside l'instance : choisissez d'abord un autre président (ou aucun) dans la fiche de l'instance."
+)
+
+
+async def _seat_chair(scope: Scope, committee: dict[str, Any]) -> None:
+    """The chair is a member of the committee, as its president: choosing a chair who is not yet a
+    member adds them (what agents expect when they name the chair on a new committee, which has no
+    members yet); a former president who no longer chairs stays a member. Call inside the transaction
+    that sets the chair."""
+    chair = committee["chair"]
+    presidents = await CommitteeMember.select(CommitteeMember.id, CommitteeMember.contact).where(
+        (CommitteeMember.committee == committee["id"]) & (CommitteeMember.role == CHAIR_ROLE)
+    )
+    for former in presidents:
+        if former["contact"] != chair:
+            await records.update(
+                scope,
+                CommitteeMember,
+                former["id"],
+                {"role": FORMER_CHAIR_ROLE},
+                entity="committee_member",
+                summary=f"Ancien président de « {committee['name']} » : membre titulaire",
+            )
+    if not chair:
+        return
+    seat = (
+        await CommitteeMember.select(CommitteeMember.id, CommitteeMember.role)
+        .where((CommitteeMember.committee == committee["id"]) & (CommitteeMember.contact == chair))
+        .first()
+    )
+    if seat is None:
+        await records.create(
+            scope,
+            CommitteeMember,
+            {"committee": committee["id"], "contact": chair, "role": CHAIR_ROLE, "department": committee["department"]},
+            entity="committee_member",
+            summary=f"Président(e) ajouté(e) aux membres de « {committee['name']} »",
+        )
+    elif seat["role"] != CHAIR_ROLE:
+        await records.update(
+            scope,
+            CommitteeMember,
+            seat["id"],
+            {"role": CHAIR_ROLE},
+            entity="committee_member",
+            summary=f"Président(e) de « {committee['name']} »",
+        )
 
 
 async def update_committee(scope: Scope, committee_id: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -175,14 +232,17 @@ async def update_committee(scope: Scope, committee_id: int, data: dict[str, Any]
     values = await _committee_fields(
         scope, data, partial=True, department_id=current["department"], exclude_id=committee_id
     )
-    await records.update(
-        scope,
-        Committee,
-        committee_id,
-        values,
-        entity="committee",
-        summary=f"Instance « {values.get('name', current['name'])} »",
-    )
+    async with transaction():
+        row = await records.update(
+            scope,
+            Committee,
+            committee_id,
+            values,
+            entity="committee",
+            summary=f"Instance « {values.get('name', current['name'])} »",
+        )
+        if "chair" in values:
+            await _seat_chair(scope, row)
     return await get_committee(scope, committee_id)
 
 
@@ -225,15 +285,32 @@ async def add_member(scope: Scope, committee_id: int, data: dict[str, Any]) -> d
         (CommitteeMember.committee == committee_id) & (CommitteeMember.contact == contact_id)
     ):
         fields.error("contact", "Ce contact est déjà membre de cette instance.")
+    if role == CHAIR_ROLE and contact_id and committee["chair"] not in (None, contact_id):
+        fields.error("role", "L'instance a déjà un président : changez le président dans la fiche de l'instance.")
     fields.check()
-    row = await records.create(
-        scope,
-        CommitteeMember,
-        {"committee": committee_id, "contact": contact_id, "role": role, "department": committee["department"]},
-        entity="committee_member",
-        summary=f"Membre ajouté à « {committee['name']} »",
-    )
+    async with transaction():
+        row = await records.create(
+            scope,
+            CommitteeMember,
+            {"committee": committee_id, "contact": contact_id, "role": role, "department": committee["department"]},
+            entity="committee_member",
+            summary=f"Membre ajouté à « {committee['name']} »",
+        )
+        if role == CHAIR_ROLE and not committee["chair"]:
+            await _name_chair(scope, committee, contact_id)
     return await get_member(scope, committee_id, row["id"])
+
+
+async def _name_chair(scope: Scope, committee: dict[str, Any], contact_id: int | None) -> None:
+    """A member made president of a committee without a chair becomes its chair."""
+    await records.update(
+        scope,
+        Committee,
+        committee["id"],
+        {"chair": contact_id},
+        entity="committee",
+        summary=f"Instance « {committee['name']} »",
+    )
 
 
 async def _member_row(scope: Scope, committee_id: int, member_id: int) -> dict[str, Any]:
@@ -251,22 +328,33 @@ async def update_member(scope: Scope, committee_id: int, member_id: int, data: d
     member = await _member_row(scope, committee_id, member_id)
     scope.require(Permission.MANAGE, member["department"])
     fields = Fields(data, partial=True)
-    fields.choice("role", MEMBER_ROLES)
+    role = fields.choice("role", MEMBER_ROLES)
+    chair = (await Committee.select(Committee.chair).where(Committee.id == committee_id).first())["chair"]
+    if role and role != CHAIR_ROLE and member["contact"] == chair:
+        fields.error("role", CHAIR_MUST_STAY)
+    if role == CHAIR_ROLE and chair not in (None, member["contact"]):
+        fields.error("role", "L'instance a déjà un président : changez le président dans la fiche de l'instance.")
     values = fields.check()
-    await records.update(
-        scope,
-        CommitteeMember,
-        member_id,
-        values,
-        entity="committee_member",
-        summary=f"Rôle de {member['first_name']} {member['last_name']} modifié",
-    )
+    async with transaction():
+        await records.update(
+            scope,
+            CommitteeMember,
+            member_id,
+            values,
+            entity="committee_member",
+            summary=f"Rôle de {member['first_name']} {member['last_name']} modifié",
+        )
+        if role == CHAIR_ROLE and chair is None:
+            await _name_chair(scope, await scope.get(Committee, committee_id), member["contact"])
     return await get_member(scope, committee_id, member_id)
 
 
 async def remove_member(scope: Scope, committee_id: int, member_id: int) -> None:
     member = await _member_row(scope, committee_id, member_id)
     scope.require(Permission.MANAGE, member["department"])
+    chair = (await Committee.select(Committee.chair).where(Committee.id == committee_id).first())["chair"]
+    if member["contact"] == chair:
+        raise ValidationFailed({"member": CHAIR_MUST_STAY}, CHAIR_MUST_STAY)
     await records.delete(
         scope,
         CommitteeMember,

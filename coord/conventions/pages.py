@@ -143,6 +143,7 @@ class ConventionPages(Controller):
                 for r in (model.signatories if model else ())
             },
             contacts=await service.contact_choices(access, department["id"]),
+            contact_organisations=await service.contact_organisations(access, department["id"]),
             pending=pending,
             amendment=opened,
             amendment_pending=_pending(opened["signatories"]) if opened else {},

@@ -5,6 +5,7 @@ leaves the convention's own signature record alone."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Request, get, post
@@ -16,7 +17,10 @@ from coord.conventions.service.rounds import amendment_by_number, round_signator
 from coord.conventions.tables import Convention, ConventionSignatory
 from coord.core import clock
 from coord.core.errors import Conflict, ValidationFailed
+from coord.core.french import organisation_de
+from coord.core.validation import Fields
 from coord.links import service as links
+from coord.links.pages import invalid_page
 from coord.web.forms import form_data, page
 
 
@@ -37,11 +41,17 @@ async def _signature_view(signatory_id: int) -> dict[str, Any]:
     stage = await service.round_of(convention, signatory["amendment"])
     amendment = None
     row = stage.amendment or (await amendment_by_number(convention["id"], stage.number) if stage.number else None)
+    round_rows = await round_signatories(convention["id"], stage.number)
     if row is not None:
         # The amendment this link signs, with its own progress (the convention's record is apart).
-        round_rows = await round_signatories(convention["id"], stage.number)
         amendment = service.amendment_out(row, round_rows, model, with_signatories=False)
+    created = await Convention.select(Convention.created_at).where(Convention.id == convention["id"]).first()
+    zone = department["timezone"] if department else "Europe/Paris"
+    created_on = clock.local_today(zone, created["created_at"])
     return {
+        # What the partner reads before signing: the parties of this round and the convention's dates.
+        "parties": [service.signatory_out(r) for r in round_rows],
+        "created_on": created_on,
         "signatory": service.signatory_out(signatory),
         "convention": convention,
         "model": model,
@@ -51,11 +61,45 @@ async def _signature_view(signatory_id: int) -> dict[str, Any]:
         "superseded": stage.is_history,
         "closed_message": stage.closed_message() if stage.is_history else "",
         "today": today.isoformat(),
+        "confirmation": confirmation_label(signatory, amendment),
     }
 
 
-def _invalid(exc: links.LinkInvalid) -> Template:
-    return page("error.html", status=exc.status_code, title="Lien non valide", detail=exc.message)
+CONFIRMATION = "J'ai lu la convention et je la signe au nom {organisation}"
+
+
+def confirmation_label(signatory: dict[str, Any], amendment: dict[str, Any] | None) -> str:
+    """« J'ai lu la convention et je la signe au nom de l'association … » (or the amendment)."""
+    label = CONFIRMATION.format(organisation=organisation_de(signatory["organisation_name"]))
+    return label.replace("la convention et je la signe", "l'avenant et je le signe") if amendment else label
+
+
+def _signing_errors(view: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
+    """The partner confirms explicitly, having read the text, and gives the day they signed: not in
+    the future, not before the convention was created (the service checks the rest)."""
+    fields = Fields(data)
+    day = fields.date("signed_on", required=True)
+    if "signed_on" in fields.errors and not str(data.get("signed_on") or "").strip():
+        fields.errors["signed_on"] = "Indiquez la date à laquelle vous avez signé."
+    today = dt.date.fromisoformat(view["today"])
+    if day and day > today:
+        fields.errors["signed_on"] = "La date de signature ne peut pas être postérieure à aujourd'hui."
+    elif day and day < view["created_on"]:
+        fields.errors["signed_on"] = (
+            "La date de signature ne peut pas précéder la création de la convention "
+            f"(le {view['created_on']:%d/%m/%Y})."
+        )
+    if str(data.get("confirm") or "") not in {"1", "on", "oui"}:
+        fields.errors["confirm"] = (
+            "Cochez la case pour confirmer que vous avez lu l'avenant et que vous le signez."
+            if view["amendment"]
+            else "Cochez la case pour confirmer que vous avez lu la convention et que vous la signez."
+        )
+    return dict(fields.errors)
+
+
+async def _invalid(exc: links.LinkInvalid) -> Template:
+    return await invalid_page(exc)
 
 
 @get("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
@@ -65,8 +109,9 @@ async def signature_page(token: str) -> Template:
         link = await links.resolve(token, service.LINK_PURPOSE)
         view = await _signature_view(link.target_id)
     except links.LinkInvalid as exc:
-        return _invalid(exc)
-    return page("conventions/sign.html", **view, values={"signed_on": view["today"]}, errors={}, done=None)
+        return await _invalid(exc)
+    # The date is the partner's to give: no pre-filled date, no one-click signature.
+    return page("conventions/sign.html", **view, values={}, errors={}, done=None)
 
 
 @post("/r/signature/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
@@ -75,8 +120,10 @@ async def signature_confirm(token: str, request: Request) -> Template:
         link = await links.resolve(token, service.LINK_PURPOSE)
         view = await _signature_view(link.target_id)
     except links.LinkInvalid as exc:
-        return _invalid(exc)
+        return await _invalid(exc)
     data = await form_data(request)
+    if errors := _signing_errors(view, data):
+        return page("conventions/sign.html", status=422, **view, values=data, errors=errors, done=None)
     actor = service.signer_principal(view["signatory"]["email"], view["convention"]["department"])
     try:
         await service.record_signature(actor, link.target_id, data.get("signed_on"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 MONTHS = [
@@ -43,3 +44,78 @@ def short_date(value: dt.date | dt.datetime | None, tz: str | None = None) -> st
     if isinstance(value, dt.datetime):
         text += value.strftime(" %H:%M")
     return text
+
+
+# INSEE TNCC (« type de nom en clair ») → (article form prefix, « de » form prefix).
+TNCC_FORMS = {
+    0: ("", "de "),
+    1: ("", "d'"),
+    2: ("le ", "du "),
+    3: ("la ", "de la "),
+    4: ("les ", "des "),
+    5: ("l'", "de l'"),
+    6: ("aux ", "des "),
+    7: ("las ", "de las "),
+}
+
+
+def _tncc_forms(tncc: int | None) -> tuple[str, str]:
+    return TNCC_FORMS.get(tncc or 0, TNCC_FORMS[0])
+
+
+def department_article(name: str, tncc: int | None) -> str:
+    """« le Calvados », « la Manche », « les Landes », « l'Hérault »; « Paris » (TNCC 0/1)."""
+    return _tncc_forms(tncc)[0] + name
+
+
+def department_de(name: str, tncc: int | None) -> str:
+    """« de Paris », « d'Eure-et-Loir », « du Calvados », « de la Manche », « des Landes », « de l'Hérault »."""
+    return _tncc_forms(tncc)[1] + name
+
+
+def of_department(department: Any) -> str:
+    """`department_de` of a département row (a dict or an object with `name` and `tncc`): the
+    templates' `of_department` filter, for pages and mails."""
+
+    def field(name: str) -> Any:
+        return department.get(name) if isinstance(department, dict) else getattr(department, name, None)
+
+    return department_de(str(field("name") or ""), field("tncc"))
+
+
+_GENERIC_NOUNS = (
+    "association",
+    "conseil",
+    "préfecture",
+    "direction",
+    "mairie",
+    "commune",
+    "agence",
+    "office",
+    "service",
+    "centre",
+    "tribunal",
+    "parquet",
+    "caisse",
+    "fédération",
+    "union",
+    "institut",
+    "établissement",
+    "hôpital",
+    "groupement",
+)
+_FEMININE = {"association", "préfecture", "direction", "mairie", "commune", "agence", "caisse", "fédération", "union"}
+_VOWELS = "aeiouyàâäéèêëîïôöùûüh"
+
+
+def organisation_de(name: str) -> str:
+    """« de l'association X », « du conseil départemental », « de la préfecture » — leading generic noun lower-cased."""
+    name = name.strip()
+    first, _, rest = name.partition(" ")
+    noun = first.lower()
+    if noun not in _GENERIC_NOUNS:
+        return ("d'" if name[:1].lower() in _VOWELS else "de ") + name
+    text = noun + (" " + rest if rest else "")
+    if noun[0] in _VOWELS:
+        return "de l'" + text
+    return ("de la " if noun in _FEMININE else "du ") + text

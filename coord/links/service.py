@@ -25,7 +25,30 @@ SALT = "coord-partner-link-v1"
 
 
 class LinkInvalid(CoordError):
+    """A link that opens nothing. `reason` says why, for the page that tells the partner what happened
+    (coord.links.pages): "forged" (not signed by Coord, or cut when copied), "unknown" (no such link),
+    "wrong_page" (a link of another kind), "revoked", "expired" (`expires_at` says when), "gone" (its
+    holder is no longer a contact) or "ended" (what it opened no longer expects them). The link's
+    purpose, target and département, when known, let the page name whom to contact."""
+
     status_code = 403
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str = "ended",
+        expires_at: dt.datetime | None = None,
+        purpose: str | None = None,
+        target_id: int | None = None,
+        department_id: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.expires_at = expires_at
+        self.purpose = purpose
+        self.target_id = target_id
+        self.department_id = department_id
 
 
 class LinkGone(LinkInvalid):
@@ -157,20 +180,26 @@ async def resolve(token: str, purpose: str, *, now: dt.datetime | None = None) -
     now = now or clock.now()
     verified = _verified(token)
     if verified is None:
-        raise LinkInvalid("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.")
+        raise LinkInvalid("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.", reason="forged")
     link_id, signed_purpose = verified
     if signed_purpose != purpose:
-        raise LinkInvalid("Ce lien ne donne pas accès à cette page.")
+        raise LinkInvalid("Ce lien ne donne pas accès à cette page.", reason="wrong_page")
     row = await PartnerLink.select().where(PartnerLink.id == link_id).first()
     if row is None or row["purpose"] != purpose:
-        raise LinkInvalid("Ce lien n'est pas valide.")
+        raise LinkInvalid("Ce lien n'est pas valide.", reason="unknown")
+    known = {"purpose": purpose, "target_id": row["target_id"], "department_id": row["department"]}
     # Before the revocation: an erased contact's links are revoked too, and say why.
     if row["contact_id"] is not None and not await _holder_may_use(row["contact_id"]):
-        raise LinkGone(CONTACT_GONE)
+        raise LinkGone(CONTACT_GONE, reason="gone", **known)
     if row["revoked_at"] is not None:
-        raise LinkInvalid("Ce lien a été révoqué. Demandez un nouveau lien à la préfecture.")
+        raise LinkInvalid("Ce lien a été révoqué. Demandez un nouveau lien à la préfecture.", reason="revoked", **known)
     if row["expires_at"] is not None and row["expires_at"] <= now:
-        raise LinkInvalid("Ce lien a expiré. Demandez un nouveau lien à la préfecture.")
+        raise LinkInvalid(
+            "Ce lien a expiré. Demandez un nouveau lien à la préfecture.",
+            reason="expired",
+            expires_at=row["expires_at"],
+            **known,
+        )
     # Calendar apps poll feeds all day: recording the use every few minutes is precise enough.
     if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USE_RESOLUTION:
         await PartnerLink.update({PartnerLink.last_used_at: now}).where(PartnerLink.id == link_id)

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, Undefined, select_autoescape
 
-from coord.core.french import date_fr, short_date
+from coord.core.french import date_fr, of_department, organisation_de, short_date
 from coord.core.settings import ROOT
 
 __all__ = ["MAIL_TEMPLATES", "TEMPLATES_DIR", "RenderedMail", "render", "render_template"]
@@ -43,6 +43,8 @@ def _environment(undefined: type[Undefined]) -> Environment:
     )
     env.filters["date_fr"] = date_fr
     env.filters["short_date"] = short_date
+    env.filters["of_department"] = of_department
+    env.filters["of_organisation"] = organisation_de
     return env
 
 

@@ -18,6 +18,7 @@ from coord.core.db import transaction
 from coord.core.errors import ValidationFailed
 from coord.core.validation import CONTROL_RE, Fields
 from coord.links import service as links
+from coord.links.pages import Helpdesk, invalid_page
 from coord.meetings.notify import (
     current_answer,
     outdated_answer,
@@ -325,9 +326,14 @@ async def _meeting_view(link: links.ResolvedLink) -> dict[str, Any]:
         .first()
     )
     if invitation is None or (link.contact_id is not None and link.contact_id != invitation["contact"]):
-        raise links.LinkInvalid("Cette invitation n'existe plus.")
+        raise links.LinkInvalid("Cette invitation n'existe plus.", department_id=link.department_id)
     if invitation["removed_at"] is not None:
-        raise links.LinkInvalid("Vous n'êtes plus convié(e) à cette réunion : ce lien n'est plus valable.")
+        raise links.LinkInvalid(
+            "Vous n'êtes plus convié(e) à cette réunion : ce lien n'est plus valable.",
+            purpose=link.purpose,
+            target_id=link.target_id,
+            department_id=link.department_id,
+        )
     meeting = await Meeting.select().where(Meeting.id == invitation["meeting"]).first()
     department = await department_of(meeting)
     committee = await Committee.select(Committee.name).where(Committee.id == meeting["committee"]).first()
@@ -353,8 +359,20 @@ async def _meeting_view(link: links.ResolvedLink) -> dict[str, Any]:
     }
 
 
-def _invalid(exc: links.LinkInvalid) -> Template:
-    return _page("error.html", status=exc.status_code, title="Lien non valide", detail=exc.message)
+async def _invalid(exc: links.LinkInvalid) -> Template:
+    """What happened to the link, and the meeting's organiser to ask for a new one when known."""
+    helpdesk = None
+    if exc.target_id is not None and exc.purpose == "invitation":
+        meeting = (
+            await Invitation.select(
+                Invitation.meeting.organiser_name.as_alias("name"), Invitation.meeting.organiser_email.as_alias("email")
+            )
+            .where(Invitation.id == exc.target_id)
+            .first()
+        )
+        if meeting and meeting["email"]:
+            helpdesk = Helpdesk(meeting["name"] or meeting["email"], meeting["email"], "organisation de la réunion")
+    return await invalid_page(exc, helpdesk=helpdesk, headers=PRIVATE_HEADERS)
 
 
 @get("/r/invitation/{token:str}", opt={"exclude_from_auth": True}, include_in_schema=False)
@@ -365,7 +383,7 @@ async def answer_page(token: str, reponse: str | None = None) -> Template:
         link = await links.resolve(token, "invitation")
         view = await _meeting_view(link)
     except links.LinkInvalid as exc:
-        return _invalid(exc)
+        return await _invalid(exc)
     selected = reponse if reponse in ANSWERS else view["current_answer"]
     return _page("meetings/answer.html", **view, selected=selected, values={}, errors={}, done=None)
 
@@ -377,7 +395,7 @@ async def answer(token: str, request: Request) -> Template:
         link = await links.resolve(token, "invitation")
         await _meeting_view(link)
     except links.LinkInvalid as exc:
-        return _invalid(exc)
+        return await _invalid(exc)
     data = await form_data(request)
     fields = Fields(data)
     choice = fields.choice("answer", ANSWERS)

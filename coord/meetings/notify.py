@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from coord.access import department_of
-from coord.committees.tables import Committee
+from coord.committees.tables import Committee, CommitteeMember
 from coord.core import clock
 from coord.core.french import DAYS, MONTHS, date_fr
 from coord.core.settings import current_settings
@@ -37,6 +37,7 @@ from coord.ics import CalendarAttendee, CalendarEvent, Person, build_cancel, bui
 from coord.links import service as links
 from coord.mail import outbox
 from coord.mail import render as mails
+from coord.meetings.quality import quality
 from coord.meetings.seams import carried_forward_items
 from coord.meetings.tables import AgendaItem, Invitation, Meeting
 
@@ -113,6 +114,13 @@ async def meeting_data(meeting_id: int) -> dict[str, Any]:
     )
     for invitation in invitations:
         invitation["name"] = f"{invitation['first_name']} {invitation['last_name']}".strip()
+    members = await CommitteeMember.select(CommitteeMember.contact, CommitteeMember.role).where(
+        CommitteeMember.committee == meeting["committee"]
+    )
+    member_roles = {row["contact"]: row["role"] for row in members}
+    by_id = {invitation["id"]: invitation for invitation in invitations}
+    for invitation in invitations:
+        invitation["quality"] = quality(invitation, member_roles, by_id)
     return {
         "open_actions": await carried_forward_items(meeting),
         "meeting": meeting,
@@ -263,7 +271,7 @@ def _context(data: dict[str, Any], invitation: dict[str, Any], link: str | None,
         "open_actions": data.get("open_actions", []),
         "invitation": invitation,
         "recipient": invitation["name"],
-        "role": ROLE_LABELS.get(invitation["role"], ""),
+        "role": invitation.get("quality") or ROLE_LABELS.get(invitation["role"], ""),
         "link": link,
         "answer_links": [(label, f"{link}?reponse={code}") for code, label in ANSWER_LINKS] if link else [],
         "tz": tz,

@@ -12,7 +12,7 @@ from coord.access import DepartmentRow, Scope
 from coord.core import clock
 from coord.core.errors import Conflict, CoordError, Forbidden, ValidationFailed
 from coord.core.pagination import PageRequest
-from coord.meetings import agenda, attendance, inbox, invitees, minutes, printing, rules, service
+from coord.meetings import agenda, attendance, exports, inbox, invitees, minutes, printing, rules, service
 from coord.meetings.seams import carried_forward_items
 from coord.web.forms import department_context, form_data, page, redirect
 from coord.web.params import IdQuery
@@ -40,6 +40,19 @@ def _flash_error(
     return redirect(request, _url(department, meeting_id, suffix), message, category="error")
 
 
+def _list_filters(periode: str | None, statut: str | None) -> dict[str, Any]:
+    """The list's filters as `service.list_meetings` takes them: upcoming (from 12 hours ago) or past
+    meetings, and a status (an unknown one shows every status rather than an error page)."""
+    past = periode == "passees"
+    now = clock.now()
+    return {
+        "status": statut if statut in service.STATUSES else None,
+        "start_from": None if past else now - dt.timedelta(hours=12),
+        "start_to": now if past else None,
+        "descending": past,
+    }
+
+
 class MeetingPages(Controller):
     path = "/d/{code:str}/reunions"
 
@@ -56,16 +69,7 @@ class MeetingPages(Controller):
     ) -> Template:
         pager = PageRequest.parse(request.query_params.get("page"), None, default_per_page=25)
         past = periode == "passees"
-        now = clock.now()
-        items, total = await service.list_meetings(
-            access,
-            pager,
-            department=code,
-            status=statut if statut in service.STATUSES else None,
-            start_from=None if past else now - dt.timedelta(hours=12),
-            start_to=now if past else None,
-            descending=past,
-        )
+        items, total = await service.list_meetings(access, pager, department=code, **_list_filters(periode, statut))
         return page(
             "meetings/list.html",
             **department_context(access, department, SECTION),
@@ -75,6 +79,24 @@ class MeetingPages(Controller):
             past=past,
             statuses=service.STATUSES,
             filters={"periode": periode or "", "statut": statut or ""},
+        )
+
+    @get("/export.csv")
+    async def export_csv(
+        self,
+        access: Scope,
+        department: DepartmentRow,
+        code: str,
+        periode: str | None = None,
+        statut: str | None = None,
+    ) -> Response:
+        """The meetings the list shows with the same filters, every page of them."""
+        items, _ = await service.list_meetings(access, None, department=code, **_list_filters(periode, statut))
+        name = f"reunions-{department['code']}{'-passees' if periode == 'passees' else ''}.csv"
+        return Response(
+            await exports.to_csv(items),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     async def _form(

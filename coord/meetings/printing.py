@@ -18,7 +18,7 @@ from fpdf.enums import XPos, YPos
 
 from coord.access import Scope, department_of
 from coord.committees.tables import Committee
-from coord.core.french import date_fr
+from coord.core.french import date_fr, department_de
 from coord.meetings import agenda, invitees, service
 from coord.meetings.attendance import ATTENDING, RECONVENED_MENTION, quorum
 from coord.meetings.seams import carried_forward_items
@@ -244,7 +244,7 @@ def _when(data: dict[str, Any]) -> str:
 
 def _header(pdf: _Pdf, data: dict[str, Any], document: str) -> None:
     department = data["department"]
-    pdf.para(f"Préfecture - {department['name']} ({department['code']})", size=9)
+    pdf.para(f"Préfecture {department_de(department['name'], department.get('tncc'))} ({department['code']})", size=9)
     pdf.para(data["committee"]["name"], size=9)
     pdf.ln(4)
     pdf.heading(document)

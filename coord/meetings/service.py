@@ -124,7 +124,7 @@ async def get_meeting(scope: Scope, meeting_id: int) -> dict[str, Any]:
 
 async def list_meetings(
     scope: Scope,
-    page: PageRequest,
+    page: PageRequest | None,
     *,
     department: str | None = None,
     committee: int | None = None,
@@ -150,12 +150,11 @@ async def list_meetings(
     query, count = scope.select(Meeting, *MEETING_COLUMNS), scope.count(Meeting)
     for condition in conditions:
         query, count = query.where(condition), count.where(condition)
-    rows = (
-        await query.order_by(Meeting.starts_at, ascending=not descending)
-        .order_by(Meeting.id)
-        .limit(page.per_page)
-        .offset(page.offset)
-    )
+    query = query.order_by(Meeting.starts_at, ascending=not descending).order_by(Meeting.id)
+    if page is None:  # every row (the exports): no count needed
+        rows = await query
+        return [meeting_out(r) for r in rows], len(rows)
+    rows = await query.limit(page.per_page).offset(page.offset)
     return [meeting_out(r) for r in rows], await count
 
 

@@ -9,7 +9,8 @@ from litestar.response import Redirect, Template
 
 from coord.access import Scope
 from coord.committees.kinds import COMMITTEE_KINDS
-from coord.overview import service
+from coord.core import clock
+from coord.overview import dashboard, service
 from coord.web.forms import department_context, page
 
 
@@ -29,6 +30,7 @@ class DepartmentPages(Controller):
             **department_context(access, data["department"], "overview"),
             **{k: v for k, v in data.items() if k != "department"},
             committee_kinds=COMMITTEE_KINDS,
+            dashboard=await dashboard.dashboard(access, code, clock.now()),
         )
 
 

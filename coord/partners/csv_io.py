@@ -17,6 +17,7 @@ from typing import Any
 from coord.access import Scope, system_scope
 from coord.access.roles import Permission
 from coord.audit import log as audit
+from coord.core.csv_export import csv_document
 from coord.core.db import transaction
 from coord.core.spreadsheet import neutralise_formula
 from coord.core.validation import Fields
@@ -265,3 +266,25 @@ async def export_partners(scope: Scope, department_id: int) -> str:
             )
             writer.writerow([neutralise_formula(v) for v in base + extra])
     return out.getvalue()
+
+
+CONTACT_HEADERS = ["Nom", "Prénom", "Organisation", "Fonction", "Courriel", "Téléphone", "Actif"]
+
+
+def contacts_csv(contacts: list[dict[str, Any]]) -> str:
+    """The contacts list as French spreadsheets open it (BOM, `;`, CRLF, no formula). Erased
+    contacts are left out: nothing of them is left to export."""
+    rows = [
+        [
+            c["last_name"],
+            c["first_name"],
+            c["organisation_name"],
+            c["function"],
+            c["email"],
+            c["phone"],
+            "oui" if c["active"] else "non",
+        ]
+        for c in contacts
+        if not c["erased"]
+    ]
+    return csv_document(CONTACT_HEADERS, rows)

@@ -186,7 +186,7 @@ def contact_out(row: dict[str, Any]) -> dict[str, Any]:
 
 async def list_contacts(
     scope: Scope,
-    page: PageRequest,
+    page: PageRequest | None,
     *,
     department: str | None = None,
     organisation: int | None = None,
@@ -213,7 +213,11 @@ async def list_contacts(
     for condition in conditions:
         query = query.where(condition)
         count = count.where(condition)
-    rows = await query.order_by(Contact.last_name).order_by(Contact.first_name).limit(page.per_page).offset(page.offset)
+    query = query.order_by(Contact.last_name).order_by(Contact.first_name)
+    if page is None:  # every row (the exports): no count needed
+        rows = await query
+        return [contact_out(r) for r in rows], len(rows)
+    rows = await query.limit(page.per_page).offset(page.offset)
     return [contact_out(r) for r in rows], await count
 
 

@@ -12,7 +12,7 @@ from coord.access import Scope
 from coord.committees.kinds import COMMITTEE_KINDS
 from coord.core.clock import now
 from coord.core.errors import Conflict, ValidationFailed
-from coord.scheduling import service
+from coord.scheduling import ranking, service
 from coord.scheduling.config import cycle_config
 from coord.scheduling.cycle import STATES
 from coord.web.forms import department_context, form_data, page, redirect
@@ -112,6 +112,8 @@ async def national(
     year = _year(annee, at)
     state = etat if etat in STATES else None
     rows = await service.national_cycle(access, year, at, state=state, region=region or None)
+    # Latest first, with the days late: 101 equal « En retard » rows told nothing (issue 16).
+    rows = ranking.ranked(rows, {d["code"]: d["timezone"] for d in await access.departments()}, at)
     everything = await service.national_cycle(access, year, at) if state or region else rows
     regions = sorted({(r["region_code"], r["region"]) for r in everything}, key=lambda r: r[1])
     counts = {code: sum(1 for r in everything if r["state"] == code) for code in STATES}

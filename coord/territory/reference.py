@@ -9,8 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from coord.core.french import TNCC_FORMS
+
 DEFAULT_PATH = Path(__file__).parent / "data" / "departements.csv"
-COLUMNS = ("code", "name", "region_code", "region", "prefecture", "timezone", "holiday_subdivision")
+COLUMNS = ("code", "name", "region_code", "region", "prefecture", "timezone", "holiday_subdivision", "tncc")
+# Files written before the INSEE « type de nom » (TNCC) column are still accepted (TNCC 0: « de X »).
+LEGACY_COLUMNS = COLUMNS[:-1]
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class DepartementData:
     prefecture: str
     timezone: str
     holiday_subdivision: str | None
+    tncc: int = 0
 
 
 class ReferenceFileError(ValueError):
@@ -34,7 +39,7 @@ def load_departements_csv(path: Path | None = None) -> list[DepartementData]:
     rows: list[DepartementData] = []
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
+        if tuple(reader.fieldnames or ()) not in (COLUMNS, LEGACY_COLUMNS):
             raise ReferenceFileError(f"{path} : colonnes attendues {', '.join(COLUMNS)}")
         for line, row in enumerate(reader, start=2):
             try:
@@ -50,6 +55,9 @@ def load_departements_csv(path: Path | None = None) -> list[DepartementData]:
                 )
             if not row["code"] or not row["name"]:
                 raise ReferenceFileError(f"{path}, ligne {line} : code et nom obligatoires")
+            tncc_text = (row.get("tncc") or "0").strip()
+            if tncc_text not in {str(kind) for kind in TNCC_FORMS}:
+                raise ReferenceFileError(f"{path}, ligne {line} : type de nom (TNCC) inconnu « {tncc_text} »")
             rows.append(
                 DepartementData(
                     row["code"],
@@ -59,6 +67,7 @@ def load_departements_csv(path: Path | None = None) -> list[DepartementData]:
                     row["prefecture"],
                     row["timezone"],
                     subdivision,
+                    int(tncc_text),
                 )
             )
     return rows

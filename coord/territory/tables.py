@@ -1,4 +1,4 @@
-from piccolo.columns import Varchar
+from piccolo.columns import SmallInt, Varchar
 from piccolo.table import Table
 
 
@@ -13,3 +13,5 @@ class Department(Table, tablename="department"):
     timezone = Varchar(length=40)
     # `holidays.France(subdiv=...)` code: Alsace-Moselle and overseas have their own public holidays.
     holiday_subdivision = Varchar(length=5, null=True, default=None)
+    # INSEE TNCC « type de nom en clair » (0 « de Paris » … 5 « de l'Hérault »): see coord.core.french.
+    tncc = SmallInt(default=0)

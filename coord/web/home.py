@@ -12,7 +12,9 @@ from coord.access import Scope
 
 @get("/", include_in_schema=False)
 async def home(access: Scope) -> Redirect:
-    if access.principal.is_national or not access.principal.department_code:
+    if access.principal.is_national:
+        return Redirect(path="/national")
+    if not access.principal.department_code:
         return Redirect(path="/departements")
     return Redirect(path=f"/d/{access.principal.department_code}")
 

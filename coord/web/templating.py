@@ -10,7 +10,7 @@ from jinja2 import Environment, pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
-from coord.core.french import DAYS, MONTHS, date_fr, short_date
+from coord.core.french import DAYS, MONTHS, date_fr, of_department, organisation_de, short_date
 from coord.core.settings import ROOT
 
 TEMPLATES_DIR = ROOT / "templates"
@@ -38,6 +38,8 @@ def configure(env: Environment) -> None:
     env.globals["flashed_messages"] = flashed_messages
     env.filters["date_fr"] = date_fr
     env.filters["short_date"] = short_date
+    env.filters["of_department"] = of_department
+    env.filters["of_organisation"] = organisation_de
     env.globals["query_with"] = query_with
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -48,7 +48,7 @@ def test_an_invited_referent_brings_in_an_observer_who_can_change_nothing(live_u
     page.get_by_label("Prénom et nom").fill("Claire Roux")
     page.get_by_label("Rôle").select_option(label="Agent de préfecture")
     page.get_by_label("Département (vide pour la coordination nationale)").select_option(value="34")
-    page.get_by_label("Gère les comptes du département").check()
+    page.get_by_label("Gère les comptes du département").check(force=True)  # DSFR draws the box on the label
     page.get_by_role("button", name="Envoyer l'invitation").click()
     page.wait_for_selector(f"text={REFERENT}")
 

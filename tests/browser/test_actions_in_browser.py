@@ -20,10 +20,16 @@ def test_decisions_become_items_and_a_partner_link_closes_one(live_url, browser_
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(url)
-    for decision in world["decisions"]:
-        page.get_by_label(decision["text"]).check()
-    page.get_by_label("Contact responsable").select_option(label="Isabelle Moreau (Conseil départemental 34)")
-    page.get_by_label("Échéance").fill((dt.date.today() + dt.timedelta(days=30)).isoformat())
+    for number, decision in enumerate(world["decisions"], start=1):
+        # Each decision has its own owner and due date.
+        page.get_by_text(decision["text"]).click()  # the DSFR checkbox's label covers the box
+        assert page.get_by_label(decision["text"]).is_checked()
+        page.get_by_label(f"Contact responsable (décision {number})").select_option(
+            label="Isabelle Moreau (Conseil départemental 34)"
+        )
+        page.get_by_label(f"Échéance (décision {number})").fill(
+            (dt.date.today() + dt.timedelta(days=30 * number)).isoformat()
+        )
     page.get_by_role("button", name="Créer les actions").click()
     page.wait_for_selector("text=2 action(s) créée(s) à partir des décisions.")
 
@@ -47,4 +53,4 @@ def test_decisions_become_items_and_a_partner_link_closes_one(live_url, browser_
     done_column.get_by_role("link", name=world["decisions"][0]["text"]).click()
     timeline = page.locator("ol.timeline").inner_text()
     assert "Isabelle Moreau (lien partenaire)" in timeline and "Formation des éducateurs réalisée." in timeline
-    assert page.locator("#statut").inner_text() == "Fait"
+    assert page.locator("#statut").text_content().strip() == "Fait"  # a DSFR badge (shown in capitals)

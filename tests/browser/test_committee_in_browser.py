@@ -31,7 +31,7 @@ def test_agent_creates_a_committee_with_members(live_url, browser_page, make_use
     page.get_by_label("Type d'instance").select_option("cdpd_commission_teh")
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_selector("text=Commission prostitution et traite")
-    assert page.locator(".alert-success").count() == 1
+    assert page.locator(".fr-alert--success").count() == 1
 
     for name in ("Dubois Hélène", "Saïdi Karim"):
         page.get_by_label("Contact").select_option(label=f"{name} – Parquet de Montpellier")

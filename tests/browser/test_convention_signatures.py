@@ -134,7 +134,6 @@ def test_an_amendment_is_signed_apart_while_the_convention_stays_in_force(
     assert api.get(f"/api/conventions/{convention['id']}").json()["status"] == "in_force"
 
     page = browser_page
-    page.on("dialog", lambda dialog: dialog.accept())  # the confirmation before opening the amendment
     url = f"{live_url}/d/34/conventions/{convention['id']}"
     page.goto(url)
     page.get_by_label("Adresse électronique professionnelle").fill(agent.email)
@@ -143,6 +142,8 @@ def test_an_amendment_is_signed_apart_while_the_convention_stays_in_force(
     page.wait_for_url(url)
     page.get_by_label("Objet de l'avenant").fill("Ajout d'un volet formation")
     page.get_by_role("button", name="Ouvrir l'avenant n° 1").click()
+    # The DSFR modal asks before opening the amendment.
+    page.get_by_role("dialog").get_by_role("button", name="Confirmer").click()
     page.wait_for_selector("text=Avenant n° 1 ouvert")
     assert page.locator("#etat-convention").inner_text() == "En vigueur"
     assert "3 signatures sur 3 requises" in page.locator("#progression").inner_text()

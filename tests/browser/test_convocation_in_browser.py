@@ -47,7 +47,6 @@ def test_plan_convene_and_accept_from_the_mail(demo_url, browser_page, make_user
     api.post(f"/api/committees/{committee['id']}/members", json={"contact": contact["id"], "role": "membre"})
 
     page = browser_page
-    page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{demo_url}/connexion")
     page.get_by_label("Adresse électronique professionnelle").fill(agent.email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -68,7 +67,8 @@ def test_plan_convene_and_accept_from_the_mail(demo_url, browser_page, make_user
     page.get_by_label("Adresse et salle").fill("Préfecture de l'Hérault, salle des commissions")
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_role("button", name="Envoyer la convocation").click()
-    page.wait_for_selector(".alert-success")
+    page.get_by_role("dialog").get_by_role("button", name="Confirmer").click()  # the DSFR modal asks first
+    page.wait_for_selector(".fr-alert--success")
     meeting_url = page.url
 
     # The background dispatcher delivers to the demo SMTP sink; the demo page lists what was sent.
@@ -85,7 +85,7 @@ def test_plan_convene_and_accept_from_the_mail(demo_url, browser_page, make_user
     assert "METHOD:REQUEST" in page.content()
 
     page.goto(link)
-    page.get_by_label("J'accepte").check()
+    page.get_by_label("J'accepte").check(force=True)  # DSFR draws the radio on the label
     page.get_by_role("button", name="Envoyer ma réponse").click()
     page.wait_for_selector("text=votre réponse est enregistrée")
 

@@ -58,15 +58,17 @@ def test_pages_work_under_the_policy(live_url, browser_page, make_user):
     field.focus()
     assert field.evaluate("f => f.value.length > 0 && f.selectionStart === 0 && f.selectionEnd === f.value.length")
 
-    # The confirmation comes from /static/coord.js: cancelling it keeps the link...
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    # The confirmation is DSFR's modal, opened by /static/coord.js: cancelling it keeps the link...
     revoke.click()
-    page.wait_for_timeout(300)
+    dialog = page.get_by_role("dialog")
+    assert "Révoquer ce lien ?" in dialog.inner_text()
+    dialog.get_by_role("button", name="Annuler").click()
+    dialog.wait_for(state="hidden")
     assert page.url.endswith("/d/34/calendriers") and page.get_by_role("button", name="Révoquer").count() == 1
     # ...accepting it revokes the link.
-    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Révoquer").click()
     with page.expect_navigation():
-        page.get_by_role("button", name="Révoquer").click()
+        dialog.get_by_role("button", name="Confirmer").click()
     assert page.get_by_role("button", name="Révoquer").count() == 0
 
     page.goto(f"{live_url}/schema")

@@ -108,9 +108,9 @@ def test_members_are_added_changed_and_removed(web, make_user, api_as):
     missing = web.post(f"{base}/membres", {"contact": "", "role": ""})
     assert missing.status_code == 422 and "Le formulaire contient 2 erreurs" in missing.text
     member = api.get(f"/api/committees/{committee['id']}/members").json()[0]
-    changed = web.post(f"{base}/membres/{member['id']}/role", {"role": "president"}, follow_redirects=False)
+    changed = web.post(f"{base}/membres/{member['id']}/role", {"role": "suppleant"}, follow_redirects=False)
     assert _location(changed) == base
-    assert api.get(f"/api/committees/{committee['id']}/members").json()[0]["role"] == "president"
+    assert api.get(f"/api/committees/{committee['id']}/members").json()[0]["role"] == "suppleant"
     bad = web.post(f"{base}/membres/{member['id']}/role", {"role": "roi"})
     assert bad.status_code == 422 and "Valeur inconnue" in bad.text
     assert "data-confirm=" in web.get(base).text  # static/coord.js asks before the form is sent

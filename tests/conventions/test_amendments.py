@@ -20,6 +20,7 @@ from coord.audit import log as audit
 from coord.audit.tables import AuditEntry
 from coord.conventions import coverage, service, tasks
 from coord.conventions.tables import Convention, ConventionAmendment, ConventionSignatory
+from coord.core import clock
 from coord.core.db import transaction
 from coord.core.errors import Conflict
 from tests.conftest import run
@@ -303,7 +304,9 @@ def test_an_amendment_signature_link_signs_the_amendment_and_leaves_the_conventi
 
     future = client.post(f"/r/signature/{token}", data={"signed_on": "2999-01-01"})
     assert future.status_code == 422 and "postérieure" in html.unescape(future.text)
-    done = client.post(f"/r/signature/{token}", data={"signed_on": (now - dt.timedelta(days=1)).date().isoformat()})
+    # Signed today: a partner's date may not precede the convention's creation in Coord (today here).
+    signed_day = clock.local_today("Europe/Paris", now).isoformat()
+    done = client.post(f"/r/signature/{token}", data={"signed_on": signed_day, "confirm": "1"})
     assert done.status_code == 200
     assert "sur l'avenant n° 1 est enregistrée" in html.unescape(done.text)
     assert "Avenant n° 1 : 1/8 signatures" in html.unescape(done.text)
@@ -321,7 +324,7 @@ def test_an_amendment_signature_link_signs_the_amendment_and_leaves_the_conventi
     assert revoked.status_code == 403 and "révoqué" in html.unescape(revoked.text)
     after = html.unescape(client.get(f"/r/signature/{token}").text)
     assert "L'avenant n° 1 a été abandonné" in after and 'name="signed_on"' not in after
-    assert client.post(f"/r/signature/{token}", data={"signed_on": day.isoformat()}).status_code == 409
+    assert client.post(f"/r/signature/{token}", data={"signed_on": signed_day, "confirm": "1"}).status_code == 409
     assert _text_in_force_record(cid) == before
 
 

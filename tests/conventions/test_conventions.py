@@ -343,11 +343,11 @@ def test_a_signature_link_signs_for_its_own_signatory_only(client, herault):
     future = client.post(f"/r/signature/{token}", data={"signed_on": "2999-01-01"})
     assert future.status_code == 422 and "postérieure" in future.text
     today = dt.date.today().isoformat()
-    done = client.post(f"/r/signature/{token}", data={"signed_on": today})
+    done = client.post(f"/r/signature/{token}", data={"signed_on": today, "confirm": "1"})
     assert done.status_code == 200 and "est enregistrée" in done.text
     assert run(service.get_signatory(herault.scope, convention["id"], first["id"]))["status"] == "signed"
     assert run(service.get_signatory(herault.scope, convention["id"], second["id"]))["status"] == "sent"
-    again = client.post(f"/r/signature/{token}", data={"signed_on": today})
+    again = client.post(f"/r/signature/{token}", data={"signed_on": today, "confirm": "1"})
     assert again.status_code == 409
 
     # A link for something else does not open this page.

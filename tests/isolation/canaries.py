@@ -215,7 +215,6 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
             "name": mark("cdpd-nom"),
             "kind": "cdpd_pleniere",
             "description": mark("cdpd-description"),
-            "chair": contacts["prefecture"]["id"],
         },
     )
     commission = await committees.create_committee(
@@ -508,11 +507,22 @@ async def seed_world(now: dt.datetime | None = None) -> dict[str, Seeded]:
     # Next June: each département's prefecture is proposed a date for the yearly meeting.
     await run_tick(dt.datetime(now.year + 1, 6, 15, 8, 0, tzinfo=dt.UTC))
     await _from_outbox(world)
+    await _notifications(world)
     for seeded in world.values():
         missing = [kind for kind in LINK_KINDS if not seeded.links.get(kind)]
         assert not missing, f"the seed of the {seeded.code} made no partner link of kind {missing}"
     await _assert_every_table_seeded(world)
     return world
+
+
+async def _notifications(world: dict[str, Seeded]) -> None:
+    """The agents' notifications the ticks derived from the partners' answers, one route variant each."""
+    from coord.notifications.tables import Notification
+
+    for seeded in world.values():
+        rows = await Notification.select(Notification.id).where(Notification.department == seeded.department_id)
+        assert rows, f"the partners' answers of the {seeded.code} notified no agent"
+        seeded.groups["notification"] = [{"notification_id": row["id"]} for row in rows[:2]]
 
 
 async def _assert_every_table_seeded(world: dict[str, Seeded]) -> None:
@@ -651,7 +661,9 @@ def response_text(response: Any) -> str:
     elif content.startswith(b"PK"):
         body = xlsx_text(content)
     else:
-        body = content.decode("utf-8", "replace")
+        # Search results mark the words found (« <mark>CANARI974</mark>-nom »): unmarked, a marker
+        # is whole again.
+        body = content.decode("utf-8", "replace").replace("<mark>", "").replace("</mark>", "")
         if "calendar" in kind or body.startswith("BEGIN:VCALENDAR"):
             body = unfold(body)
     return headers + "\n" + body

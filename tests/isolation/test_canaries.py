@@ -326,6 +326,8 @@ def test_the_own_prefecture_agent_sees_the_canaries(canary, http, code):
         f"/d/{code}/conventions/{seeded.groups['convention'][0]['convention_id']}": "signataire-nom",
         "/journal": "resiliation-motif",
         "/demo/courriels": "reunion-tenue-titre",
+        # The search finds the canaries by their marker (the walks search the other département's).
+        f"/d/{code}/recherche?q=CANARI{code}": "action-titre",
     }
     for path, name in expected.items():
         response = web.get(path)

@@ -17,7 +17,7 @@ from tests.isolation.test_department_isolation import MARK, _fill, _routes, _see
 REFUSED = (400, 401, 403, 404, 405, 422)
 # Routes a local coordinator may write to: the action items they follow.
 COORDINATOR_WRITES = "/actions"
-PUBLIC_PREFIXES = ("/r/",)
+PUBLIC_PREFIXES = ("/r/", "/accessibilite", "/mentions-legales", "/donnees-personnelles", "/plan-du-site")
 # Pages for people who are not signed in yet: ProConnect's sign-in, invitation and reset links.
 SIGN_IN_PREFIXES = ("/connexion/", "/invitation/", "/mot-de-passe")
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from tests.conftest import run
 
@@ -51,3 +56,67 @@ def test_every_demo_account_logs_in_and_reaches_its_home(db, web):
     web.login("national@demo.coord.fr", password)
     coverage = web.get("/conventions/couverture")
     assert coverage.status_code == 200 and "Hérault" in coverage.text
+
+
+# Two moments of the year: the window of the yearly meeting (18 October ± 21 days) still ahead, and
+# closed. The demo is built from the clock at load time, whatever the day.
+SPRING = dt.datetime(2026, 3, 16, 9, tzinfo=dt.UTC)
+NOVEMBER = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("instant", [SPRING, NOVEMBER], ids=["spring", "november"])
+def test_the_national_coordinator_sees_france_in_every_state_of_the_yearly_cycle(db, web, instant):
+    from coord.access import SYSTEM, Scope
+    from coord.core.clock import FrozenClock, use_clock
+    from coord.meetings.tables import Meeting
+    from coord.scheduling.service import national_cycle
+    from coord.territory.tables import Department
+    from coord.territory.working_days import is_working_day
+
+    use_clock(FrozenClock(instant))
+    try:
+        password = _load_demo()
+        rows = run(national_cycle(Scope(SYSTEM), instant.year, instant))
+        states = Counter(r["state"] for r in rows)
+        assert len(rows) == 101
+        held = states["cr_publie"] + states["tenue"]
+        assert held > len(rows) / 2, states  # most départements held theirs, minutes published
+        assert states["convoquee"] >= 5 and states["date_proposee"] >= 5, states
+        assert 0 < states["en_retard"] <= 20, states
+
+        # Every meeting seeded for France is on a working day of its département, in its own zone (the
+        # Hérault's past meeting was confirmed on whatever day it fell: it is the Hérault demo's own).
+        zones = {
+            d["id"]: d
+            for d in run(
+                Department.select(Department.id, Department.code, Department.timezone, Department.holiday_subdivision)
+            )
+        }
+        seeded = run(Meeting.select(Meeting.department, Meeting.starts_at).where(Meeting.kind == "annuelle_teh"))
+        assert len(seeded) > 80
+        for meeting in seeded:
+            department = zones[meeting["department"]]
+            if department["code"] == "34":
+                continue
+            local = meeting["starts_at"].astimezone(ZoneInfo(department["timezone"]))
+            assert local.time() == dt.time(9, 30), department["code"]
+            subdivision = department["holiday_subdivision"] or department["code"]
+            assert is_working_day(local.date(), subdivision), (department["code"], local)
+
+        web.login("national@demo.coord.fr", password)
+        views = {}
+        for view in ("", "?vue=actions", "?vue=conventions"):
+            page = web.get("/national" + view)
+            assert page.status_code == 200, view
+            views[view] = page.text
+        assert "En retard" in views[""] and "Convoquée" in views[""]
+    finally:
+        use_clock(None)
+
+
+def test_the_national_spread_is_the_same_at_every_load(db):
+    from coord.app.demo import _assign
+
+    codes = [f"{n:02d}" for n in range(1, 96)]
+    assert _assign(codes) == _assign(list(reversed(codes)))
+    assert {"held", "convened", "planned", "late"} <= set(_assign(codes).values())

@@ -23,6 +23,7 @@ from coord.conventions.service.catalogue import (
 )
 from coord.conventions.service.choices import (
     contact_choices,
+    contact_organisations,
     organisation_choices,
     pilot_site_choices,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "amendment_out",
     "close_open_amendment",
     "contact_choices",
+    "contact_organisations",
     "convention_out",
     "conventions_out",
     "create_convention",

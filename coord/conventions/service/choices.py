@@ -35,6 +35,17 @@ async def contact_choices(scope: Scope, department_id: int) -> dict[int, str]:
     return {r["id"]: f"{r['last_name']} {r['first_name']} – {r['org']}" for r in rows}
 
 
+async def contact_organisations(scope: Scope, department_id: int) -> dict[int, int]:
+    """{contact id: organisation id} of the active contacts: the contact lists follow the chosen
+    organisation (static/contact-picker.js)."""
+    rows = (
+        await scope.within(department_id)
+        .select(Contact, Contact.id, Contact.organisation)
+        .where(Contact.active.eq(True))
+    )
+    return {r["id"]: r["organisation"] for r in rows}
+
+
 async def pilot_site_choices(scope: Scope, department_id: int) -> dict[int, str]:
     rows = (
         await scope.within(department_id)

@@ -37,6 +37,7 @@ from coord.conventions.tables import ConventionSignatory
 from coord.core import clock
 from coord.core.db import transaction
 from coord.core.errors import Conflict, NotFound, ValidationFailed
+from coord.core.french import organisation_de
 from coord.core.validation import Fields
 
 
@@ -203,7 +204,7 @@ async def record_signature(
             "convention_signatory",
             signatory_id,
             department_id=convention["department"],
-            summary=f"Signature de {signatory['organisation_name']} ({role_label(signatory['role'])}) "
+            summary=f"Signature {organisation_de(signatory['organisation_name'])} ({role_label(signatory['role'])}) "
             f"{_round_words(stage)} « {convention['title']} »",
             before={"status": signatory["status"]},
             after={"status": "signed", "signed_on": day.isoformat() if day else None},
