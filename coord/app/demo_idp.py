@@ -39,10 +39,6 @@ class ProviderUnavailable(RuntimeError):
     """Node.js or npm is missing, the install failed, or the provider did not start."""
 
 
-def needs_install(tool_dir: Path = TOOL_DIR) -> bool:
-    return npm_tools.needs_install(tool_dir)
-
-
 def ensure_installed(tool_dir: Path = TOOL_DIR) -> bool:
     """Install the provider's npm packages (`npm ci`) unless they are up to date; True if it ran."""
     try:

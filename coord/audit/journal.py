@@ -6,23 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from coord.access import Scope
+from coord.audit import log
 from coord.audit.filters import JournalFilters
 from coord.audit.presenting import DEFAULT_ZONE, resolve_names
 from coord.audit.tables import AuditEntry
 from coord.core.pagination import PageRequest
 
+# The log's columns, plus what names the actor and dates an entry in its département's zone.
 COLUMNS = (
-    AuditEntry.id,
-    AuditEntry.at,
-    AuditEntry.actor,
+    *log.COLUMNS,
     AuditEntry.actor_user_id,
-    AuditEntry.action,
-    AuditEntry.entity,
-    AuditEntry.entity_id,
-    AuditEntry.summary,
-    AuditEntry.before,
-    AuditEntry.after,
-    AuditEntry.department.code.as_alias("department"),
     AuditEntry.department.name.as_alias("department_name"),
     AuditEntry.department.timezone.as_alias("department_timezone"),
 )

@@ -181,7 +181,9 @@ def not_attending(data: Mapping[str, Any], attendance: str) -> list[str]:
     return [p["name"] for p in data["invitations"] if p["attendance"] == attendance]
 
 
-class _Pdf(FPDF):
+class PrintedPdf(FPDF):
+    """Coord's A4 printed documents (convocations, agendas, attendance sheets, the national report)."""
+
     def __init__(self, title: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         fonts = unicode_font()
@@ -242,7 +244,7 @@ def _when(data: dict[str, Any]) -> str:
     return f"{date_fr(meeting['starts_at'], tz, True)} - fin prévue à {end.hour:02d} h {end.minute:02d}"
 
 
-def _header(pdf: _Pdf, data: dict[str, Any], document: str) -> None:
+def _header(pdf: PrintedPdf, data: dict[str, Any], document: str) -> None:
     department = data["department"]
     pdf.para(f"Préfecture {department_de(department['name'], department.get('tncc'))} ({department['code']})", size=9)
     pdf.para(data["committee"]["name"], size=9)
@@ -251,7 +253,7 @@ def _header(pdf: _Pdf, data: dict[str, Any], document: str) -> None:
     pdf.heading(data["meeting"]["title"], size=12)
 
 
-def _practical(pdf: _Pdf, data: dict[str, Any]) -> None:
+def _practical(pdf: PrintedPdf, data: dict[str, Any]) -> None:
     meeting = data["meeting"]
     pdf.fact("Date :", _when(data))
     pdf.fact("Fuseau horaire :", data["department"]["timezone"])
@@ -273,7 +275,7 @@ def _agenda_rows(data: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def _agenda_table(pdf: _Pdf, data: dict[str, Any]) -> None:
+def _agenda_table(pdf: PrintedPdf, data: dict[str, Any]) -> None:
     if not data["items"]:
         pdf.para("Aucun point inscrit à l'ordre du jour.")
         return
@@ -299,7 +301,7 @@ def _agenda_table(pdf: _Pdf, data: dict[str, Any]) -> None:
 
 
 def convocation_pdf(data: dict[str, Any]) -> bytes:
-    pdf = _Pdf("Convocation")
+    pdf = PrintedPdf("Convocation")
     _header(pdf, data, "Convocation")
     meeting = data["meeting"]
     pdf.para(
@@ -328,7 +330,7 @@ def convocation_pdf(data: dict[str, Any]) -> bytes:
 
 
 def agenda_pdf(data: dict[str, Any]) -> bytes:
-    pdf = _Pdf("Ordre du jour")
+    pdf = PrintedPdf("Ordre du jour")
     _header(pdf, data, "Ordre du jour")
     _practical(pdf, data)
     _agenda_table(pdf, data)
@@ -336,7 +338,7 @@ def agenda_pdf(data: dict[str, Any]) -> bytes:
 
 
 def attendance_sheet_pdf(data: dict[str, Any]) -> bytes:
-    pdf = _Pdf("Feuille d'émargement")
+    pdf = PrintedPdf("Feuille d'émargement")
     _header(pdf, data, "Feuille d'émargement")
     pdf.fact("Date :", _when(data))
     pdf.fact("Lieu :", data["meeting"]["place"] or data["meeting"]["video_url"])
@@ -360,7 +362,7 @@ def attendance_sheet_pdf(data: dict[str, Any]) -> bytes:
     return pdf.bytes()
 
 
-def _quorum_facts(pdf: _Pdf, data: Mapping[str, Any]) -> None:
+def _quorum_facts(pdf: PrintedPdf, data: Mapping[str, Any]) -> None:
     pdf.heading("Quorum", size=12)
     for label, value in _quorum_rows(data):
         pdf.fact(f"{label} :", value)
@@ -372,7 +374,7 @@ def minutes_pdf(data: dict[str, Any], publication: Mapping[str, Any] | None = No
     `publication` ({edition, published_at, pending}, from `coord.meetings.minutes.publication`)
     says which version this is; without it the document is a draft."""
     title = minutes_title(publication)
-    pdf = _Pdf(title)
+    pdf = PrintedPdf(title)
     _header(pdf, data, title)
     pdf.para(publication_line(publication, data["department"]["timezone"]), size=9)
     pdf.ln(2)

@@ -11,6 +11,7 @@ hand and the geometry is never stored in git.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import lzma
@@ -68,9 +69,16 @@ def ensure_map(cache_dir: Path = CACHE_DIR) -> bool:
 
 
 def load_map(cache_dir: Path = CACHE_DIR) -> dict[str, Any]:
-    """The built map (building it on first use: a fresh clone without `coord demo` still works)."""
+    """The built map (building it on first use: a fresh clone without `coord demo` still works),
+    parsed once per build of the file (about 200 kB), not on every page."""
     ensure_map(cache_dir)
-    return json.loads(output_path(cache_dir).read_text(encoding="utf-8"))
+    path = output_path(cache_dir)
+    return _parsed(path, path.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed(path: Path, mtime: float) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # -- source ----------------------------------------------------------------------------------------

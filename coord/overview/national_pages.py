@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import json
-from pathlib import Path
 from typing import Any
 
 from litestar import Response, get
@@ -25,22 +21,6 @@ CSV = "text/csv; charset=utf-8"
 RANKING_SHOWN = 10
 
 
-@functools.lru_cache(maxsize=2)
-def _geometry(path: Path, mtime: float) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def geometry() -> dict[str, Any]:
-    """The built outlines, read once per build (the file is 200 kB)."""
-    map_build.ensure_map()
-    path = map_build.output_path()
-    return _geometry(path, path.stat().st_mtime)
-
-
-def _year(raw: Any, at: dt.datetime) -> int:
-    return cycle_service.read_year(raw, at)
-
-
 def _attachment(body: str | bytes, media_type: str, filename: str) -> Response:
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -49,13 +29,13 @@ def _attachment(body: str | bytes, media_type: str, filename: str) -> Response:
 async def dashboard(access: Scope, vue: str | None = None, annee: str | None = None) -> Template:
     national.require_national(access)
     at = now()
-    year = _year(annee, at)
+    year = cycle_service.read_year(annee, at)
     view = national.read_view(vue)
     data = await national.national_overview(access, year, at)
     rows = data["rows"]
     late = [r for r in rows if r["cycle_group"] == "late" or r["actions_overdue"]]
     try:
-        drawn, map_error = map_svg.render(geometry(), rows, view), ""
+        drawn, map_error = map_svg.render(map_build.load_map(), rows, view), ""
     except map_build.MapUnavailable as exc:  # the figures stay readable in the table below
         drawn, map_error = None, str(exc)
     return page(
@@ -82,7 +62,7 @@ async def dashboard(access: Scope, vue: str | None = None, annee: str | None = N
 async def dashboard_csv(access: Scope, annee: str | None = None) -> Response:
     national.require_national(access)
     at = now()
-    year = _year(annee, at)
+    year = cycle_service.read_year(annee, at)
     data = await national.national_overview(access, year, at)
     body = national_exports.to_csv(national_exports.OVERVIEW_HEADERS, national_exports.overview_rows(data["rows"]))
     return _attachment(body, CSV, f"national-{year}.csv")
@@ -92,7 +72,7 @@ async def dashboard_csv(access: Scope, annee: str | None = None) -> Response:
 async def dashboard_xlsx(access: Scope, annee: str | None = None) -> Response:
     national.require_national(access)
     at = now()
-    year = _year(annee, at)
+    year = cycle_service.read_year(annee, at)
     data = await national.national_overview(access, year, at)
     rows = national_exports.overview_rows(data["rows"])
     return _attachment(
@@ -107,7 +87,7 @@ async def _cycle_rows(
 ) -> tuple[int, list[dict[str, Any]]]:
     cycle_service.require_national(access)
     at = now()
-    year = _year(annee, at)
+    year = cycle_service.read_year(annee, at)
     rows = await cycle_service.national_cycle(
         access, year, at, state=etat if etat in STATES else None, region=region or None
     )

@@ -12,7 +12,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from coord.core.spreadsheet import neutralise_formula
-from coord.meetings.printing import _Pdf
+from coord.meetings.printing import PrintedPdf
 from coord.overview.report import FIGURE_LABELS, FIGURES, STATES
 
 MEASURE_HEADERS = ["N°", "Mesure", "Départements", *FIGURE_LABELS.values(), "État"]
@@ -62,7 +62,7 @@ def _title(data: dict[str, Any]) -> str:
 
 
 def to_pdf(data: dict[str, Any]) -> bytes:
-    pdf = _Pdf(_title(data))
+    pdf = PrintedPdf(_title(data))
     pdf.heading(_title(data))
     pdf.para(f"Période : {data['period'].label}. Périmètre : {data['scope_label']}.", size=9)
     pdf.para("Actions liées aux mesures du plan et ouvertes pendant la période ; leur état est celui du jour.", size=9)
