@@ -12,7 +12,7 @@ from coord.access import DepartmentRow, Scope
 from coord.core import clock
 from coord.core.errors import Conflict, CoordError, Forbidden, ValidationFailed
 from coord.core.pagination import PageRequest
-from coord.meetings import agenda, attendance, exports, inbox, invitees, minutes, printing, rules, service
+from coord.meetings import agenda, attendance, exports, inbox, invitees, minutes, printing, rules, seams, service
 from coord.meetings.seams import carried_forward_items
 from coord.web.forms import department_context, form_data, page, redirect
 from coord.web.params import IdQuery
@@ -169,6 +169,7 @@ class MeetingPages(Controller):
             convene_urgent=meeting["starts_at"] - clock.now() < rules.CONVOCATION_LEAD,
             inbox_items=await inbox.items_for(access, meeting["id"]),
             open_actions=await carried_forward_items(meeting),
+            panels=await seams.detail_panels(access, department, meeting),
         )
 
     @get("/{meeting_id:int}", name="meetings.detail")
