@@ -20,7 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
 PY = VENV / "bin" / "python"
-DEBIAN_PACKAGES = {"chromium": "/usr/bin/chromium", "gir1.2-ical-3.0": None, "python3-gi": None}
+DEBIAN_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "clamav-daemon": "/usr/sbin/clamd",  # the uploads' virus scan (tests start their own clamd)
+    "clamav": "/usr/bin/sigtool",
+    "gir1.2-ical-3.0": None,
+    "python3-gi": None,
+}
 
 
 def step(message: str) -> None:

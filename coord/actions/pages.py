@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from coord.access import DepartmentRow, Scope
 from coord.access.roles import Permission
-from coord.actions import board, exports, link_mail, partner, service, transitions
+from coord.actions import board, deliverables, exports, link_mail, partner, service, transitions
 from coord.actions.tables import ActionItem
 from coord.committees.tables import Committee
 from coord.core import clock
@@ -211,6 +211,7 @@ class ActionPages(Controller):
             status=status,
             **department_context(access, department, "actions"),
             item=item,
+            documents_box=await deliverables.documents_box(access, department, item["id"]),
             timeline=await service.history(access, item["id"]),
             choices=choices,
             reopen_choices=reopen,

@@ -38,8 +38,9 @@ from coord.calendar.lmtp import serve_forever
 from coord.conventions.tasks import remind
 from coord.core.db import current_engine, prepare_sqlite
 from coord.core.errors import CoordError, NotFound, ValidationFailed
-from coord.core.settings import get_settings
+from coord.core.settings import ROOT, get_settings
 from coord.ops.backup import BackupError, backup_sqlite, restore_sqlite
+from coord.ops.clamd import start_local
 from coord.ops.logs import configure_logging
 from coord.ops.npm_tools import TOOLS_DIR, ToolUnavailable, ensure_installed
 from coord.overview.map_build import MapUnavailable, ensure_map
@@ -327,9 +328,25 @@ def cmd_demo(args: argparse.Namespace) -> None:
             print("ProConnect (démonstration) : « S'identifier avec ProConnect », puis une adresse ci-dessus.")
         print("=" * 72 + "\n", flush=True)
         print(f"Courriels captés par le puits SMTP (127.0.0.1:{smtp_port}) : {url}/demo/courriels", flush=True)
-        serve(
-            args.host, args.port, demo=True, overrides={**overrides, "smtp_host": "127.0.0.1", "smtp_port": smtp_port}
-        )
+        # The demo's own clamd (EICAR signature only): without clamd installed, uploads are refused.
+        scanner = start_local(ROOT / "var" / "clamd")
+        if scanner is None:
+            print("clamd n'est pas installé : les dépôts de documents seront refusés (antivirus indisponible).")
+        try:
+            serve(
+                args.host,
+                args.port,
+                demo=True,
+                overrides={
+                    **overrides,
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": smtp_port,
+                    **({"clamd_socket": str(scanner.socket_path)} if scanner else {}),
+                },
+            )
+        finally:
+            if scanner is not None:
+                scanner.stop()
 
 
 def cmd_imip_listen(args: argparse.Namespace) -> None:

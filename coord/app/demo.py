@@ -25,6 +25,7 @@ from coord.core.clock import local_today
 from coord.core.db import transaction
 from coord.core.pagination import PageRequest
 from coord.core.settings import current_settings
+from coord.documents.demo_seed import seed_meeting_annexes
 from coord.meetings import minutes
 from coord.meetings import service as meetings
 from coord.meetings.tables import Decision, Meeting
@@ -35,6 +36,7 @@ from coord.pilot_sites.tables import PilotSite
 from coord.plans.tables import Plan
 from coord.scheduling.config import cycle_config
 from coord.scheduling.dates import meeting_window
+from coord.series.demo_seed import seed_series
 from coord.territory.tables import Department
 from coord.territory.working_days import is_working_day, next_working_day
 
@@ -219,6 +221,7 @@ async def load_demo() -> dict[str, Any]:
     await _pilot_site(scope)
     await _convention(scope)
     await _meetings(scope)
+    await seed_series(scope)  # a quarterly series of the Hérault's CDPD
     await _national_spread(clock.now())
     return {"users": len(DEMO_USERS), "departements": len(DEPARTMENTS)}
 
@@ -387,7 +390,7 @@ async def _meetings(scope: Scope) -> None:
     upcoming = today + dt.timedelta(days=30)
     if not is_working_day(upcoming, "34"):
         upcoming = next_working_day(upcoming, "34")
-    await meetings.create_meeting(
+    annual = await meetings.create_meeting(
         scope,
         {
             "committee": committee["id"],
@@ -400,6 +403,8 @@ async def _meetings(scope: Scope) -> None:
             "video_url": "https://webconf.numerique.gouv.fr/coord-demo-34",
         },
     )
+    herault = await Department.select(Department.id).where(Department.code == "34").first()
+    await seed_meeting_annexes(scope, annual, herault["id"])  # its convocation's annexes (small PDFs)
 
 
 async def _actions(scope: Scope, meeting_id: int, today: dt.date) -> None:

@@ -21,9 +21,11 @@ from coord.core import clock
 from coord.core.db import current_engine
 from coord.notifications import digest as notification_digest
 from coord.notifications import feed as notification_feed
+from coord.polls.tasks import due_poll_reminders
 from coord.privacy import retention
 from coord.scheduling import tasks as cycle_tasks
 from coord.scheduling.config import CycleConfig
+from coord.series.tasks import extend_series
 from coord.worker.locks import tick_lock
 from coord.worker.scheduler import PeriodicJob
 
@@ -39,6 +41,10 @@ DUE_WORK: list[tuple[str, DueWork]] = [
     # Partners' doings become notifications, then the daily digests of those who want them.
     ("notifications", notification_feed.run_feed),
     ("notification_digests", notification_digest.queue_digests),
+    # Series whose horizon is getting short get their next occurrences (indexed due date).
+    ("series", extend_series),
+    # Date polls: one reminder to those who have not answered, before the deadline (open polls only).
+    ("polls", due_poll_reminders),
 ]
 
 

@@ -19,8 +19,10 @@ APP_REGISTRY = AppRegistry(
         "coord.partners.piccolo_app",
         "coord.committees.piccolo_app",
         "coord.accounts.piccolo_app",
+        "coord.documents.piccolo_app",
         "coord.audit.piccolo_app",
         "coord.meetings.piccolo_app",
+        "coord.series.piccolo_app",  # after meetings and committees
         "coord.mail.piccolo_app",
         "coord.links.piccolo_app",
         "coord.conventions.piccolo_app",
@@ -28,5 +30,6 @@ APP_REGISTRY = AppRegistry(
         "coord.scheduling.piccolo_app",
         "coord.search.piccolo_app",  # after the apps whose tables it indexes
         "coord.notifications.piccolo_app",
+        "coord.polls.piccolo_app",
     ]
 )

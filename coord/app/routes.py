@@ -14,6 +14,7 @@ from coord.accounts import pages as accounts_pages
 from coord.accounts import proconnect_pages
 from coord.accounts import public_pages as accounts_links
 from coord.actions import api as actions_api
+from coord.actions import deliverables as actions_deliverables
 from coord.actions import pages as actions_pages
 from coord.actions import partner as actions_links
 from coord.audit import api as audit_api
@@ -25,8 +26,11 @@ from coord.committees import api as committees_api
 from coord.committees import pages as committees_pages
 from coord.conventions import api as conventions_api
 from coord.conventions import pages as conventions_pages
+from coord.conventions import scans as conventions_scans
 from coord.conventions import signing as conventions_links
+from coord.documents import routes as documents_links
 from coord.mail import demo_pages as mail_pages
+from coord.meetings import annexes as meetings_annexes
 from coord.meetings import answers as meetings_links
 from coord.meetings import api as meetings_api
 from coord.meetings import inbox_routes as meetings_inbox
@@ -44,12 +48,14 @@ from coord.pilot_sites import api as pilot_sites_api
 from coord.pilot_sites import pages as pilot_sites_pages
 from coord.plans import api as plans_api
 from coord.plans import pages as plans_pages
+from coord.polls import pages as polls_pages
 from coord.privacy import api as privacy_api
 from coord.privacy import pages as privacy_pages
 from coord.scheduling import api as cycle_api
 from coord.scheduling import pages as cycle_pages
 from coord.search import api as search_api
 from coord.search import pages as search_pages
+from coord.series import pages as series_pages
 from coord.web import health, home, legal
 from coord.web.auth import DEPARTMENT_PATHS, provide_department
 
@@ -105,16 +111,21 @@ def page_routes() -> list[Any]:
         *meetings_pages.ROUTES,
         *meetings_inbox.PAGE_ROUTES,
         *meetings_minutes.ROUTES,
+        *meetings_annexes.ROUTES,
         *calendar_pages.ROUTES,
         *audit_pages.ROUTES,
         *mail_pages.ROUTES,
         *conventions_pages.ROUTES,
+        *conventions_scans.ROUTES,
         *actions_pages.ROUTES,
+        *actions_deliverables.ROUTES,
         *cycle_pages.ROUTES,
         *search_pages.ROUTES,
+        *series_pages.ROUTES,
         *accounts_admin_pages.ROUTES,
         *accounts_me_pages.ROUTES,
         *notifications_pages.ROUTES,
+        *polls_pages.ROUTES,
     ]
 
 
@@ -127,7 +138,10 @@ def system_routes() -> list[Any]:
         *health.ROUTES,
         *legal.ROUTES,  # accessibility statement, legal notice, personal data, site map: public
         *meetings_links.ROUTES,
+        *meetings_annexes.LINK_ROUTES,
+        *documents_links.ROUTES,
         *calendar_links.ROUTES,
         *conventions_links.ROUTES,
         *actions_links.ROUTES,
+        *polls_pages.LINK_ROUTES,
     ]

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from coord.access import DepartmentRow, Scope
-from coord.committees import service
+from coord.committees import seams, service
 from coord.committees.kinds import COMMITTEE_KINDS, MEMBER_ROLES
 from coord.core.errors import Conflict, ValidationFailed
 from coord.core.pagination import PageRequest
@@ -103,6 +103,7 @@ class CommitteePages(Controller):
             values=values,
             errors=errors,
             role_errors=role_errors or {},
+            sections=await seams.detail_sections(access, department, committee),
         )
 
     @get("/{committee_id:int}/modifier")

@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from coord.access import DepartmentRow, Scope
 from coord.conventions import coverage as coverage_service
-from coord.conventions import lifecycle, service
+from coord.conventions import lifecycle, scans, service
 from coord.conventions.roles import ROLES, role_label
 from coord.core import clock
 from coord.core.errors import Conflict, ValidationFailed
@@ -135,6 +135,7 @@ class ConventionPages(Controller):
             status=status,
             **department_context(access, department, "conventions"),
             convention=convention,
+            documents_box=await scans.documents_box(access, department, convention["id"]),
             model=model,
             history=await service.signatory_history(access, convention["id"]),
             organisations={o["id"]: f"{o['name']} ({KIND_LABELS.get(o['kind'], o['kind'])})" for o in organisations},

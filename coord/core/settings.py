@@ -58,6 +58,14 @@ class Settings:
     # mails about no meeting are forwarded to ("": refused with a 550).
     imip_trusted_authserv_id: str = ""
     imip_forward_to: str = ""
+    # Uploaded documents (coord.documents): "filesystem" (under documents_dir) or "database" (a blob
+    # table, for several instances on PostgreSQL); every upload is scanned by clamd at clamd_socket.
+    documents_storage: str = "filesystem"
+    documents_dir: str = "var/documents"
+    documents_max_file_mb: int = 10
+    documents_max_owner_mb: int = 50
+    clamd_socket: str = "/run/clamav/clamd.ctl"
+    clamd_timeout_seconds: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -19,6 +19,7 @@ from coord.core.errors import ValidationFailed
 from coord.core.validation import CONTROL_RE, Fields
 from coord.links import service as links
 from coord.links.pages import Helpdesk, invalid_page
+from coord.meetings.annex_links import convocation_annexes
 from coord.meetings.notify import (
     current_answer,
     outdated_answer,
@@ -353,6 +354,7 @@ async def _meeting_view(link: links.ResolvedLink) -> dict[str, Any]:
         "committee": committee["name"] if committee else "",
         "department_row": department,
         "agenda": agenda,
+        "annexes": await convocation_annexes(meeting["id"], link.department_id),
         "when": when_fr(meeting["starts_at"], meeting["ends_at"], tz),
         "zone": zone_label(tz, meeting["starts_at"]) if tz != "Europe/Paris" else "",
         "answers": ANSWERS,

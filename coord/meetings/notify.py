@@ -37,6 +37,7 @@ from coord.ics import CalendarAttendee, CalendarEvent, Person, build_cancel, bui
 from coord.links import service as links
 from coord.mail import outbox
 from coord.mail import render as mails
+from coord.meetings import annex_links
 from coord.meetings.quality import quality
 from coord.meetings.seams import carried_forward_items
 from coord.meetings.tables import AgendaItem, Invitation, Meeting
@@ -287,6 +288,7 @@ def _context(data: dict[str, Any], invitation: dict[str, Any], link: str | None,
         "changes": [],
         "answers_reset": False,
         "whole_meeting": True,
+        "annexes": [],  # the convocation's annexes, signed links for this invitee (coord.meetings.annexes)
     } | extra
 
 
@@ -303,6 +305,13 @@ async def _answer_link(data: dict[str, Any], invitation: dict[str, Any]) -> str:
         now=now,
     )
     return f"{current_settings().base_url}/r/invitation/{token}"
+
+
+async def _annex_links(data: dict[str, Any], invitation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Links to the convocation's annexes (never attachments: links only), valid as long as the answer link."""
+    meeting = data["meeting"]
+    valid_for = max(MIN_LINK_VALIDITY, meeting["ends_at"] + LINK_VALIDITY_AFTER_MEETING - clock.now())
+    return await annex_links.mail_links(meeting, invitation["contact"], valid_for)
 
 
 # -- requests -----------------------------------------------------------------------------------
@@ -340,6 +349,7 @@ async def _queue_request(
             data,
             invitation,
             link,
+            annexes=await _annex_links(data, invitation),
             reminder=kind == "reminder",
             update=bool(changes),
             changes=changes or [],

@@ -68,7 +68,7 @@ class Event:
 
 
 async def _position(name: str) -> int:
-    await NotificationCursor.insert(NotificationCursor(name=name, position=0)).on_conflict(action="DO NOTHING")
+    # Read only: a tick with nothing new writes nothing (the row is created by the first move).
     row = await NotificationCursor.select(NotificationCursor.position).where(NotificationCursor.name == name).first()
     return int(row["position"]) if row else 0
 
@@ -80,13 +80,23 @@ class _Moved(Exception):
 async def _move(name: str, old: int, new: int, now: dt.datetime) -> None:
     if new == old:
         return
+    moved = await _compare_and_set(name, old, new, now)
+    if not moved and old == 0:
+        # The first move of this cursor: create its row at 0, then compare and set as usual (a run that
+        # created and moved it meanwhile makes the update find nothing).
+        await NotificationCursor.insert(NotificationCursor(name=name, position=0)).on_conflict(action="DO NOTHING")
+        moved = await _compare_and_set(name, old, new, now)
+    if not moved:
+        raise _Moved(name)
+
+
+async def _compare_and_set(name: str, old: int, new: int, now: dt.datetime) -> bool:
     moved = (
         await NotificationCursor.update({NotificationCursor.position: new, NotificationCursor.updated_at: now})
         .where((NotificationCursor.name == name) & (NotificationCursor.position == old))
         .returning(NotificationCursor.id)
     )
-    if not moved:
-        raise _Moved(name)
+    return bool(moved)
 
 
 # -- reading the audit log -----------------------------------------------------------------------

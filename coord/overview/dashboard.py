@@ -26,6 +26,7 @@ from coord.meetings.notify import current_answer
 from coord.meetings.service import KINDS as MEETING_KINDS
 from coord.meetings.service import STATUSES as MEETING_STATUSES
 from coord.meetings.tables import Invitation, Meeting
+from coord.polls.service import open_polls
 from coord.scheduling.cycle import STATES as CYCLE_STATES
 from coord.scheduling.service import department_cycle
 
@@ -238,6 +239,7 @@ async def dashboard(access: Scope, code: str, now: dt.datetime) -> dict[str, Any
     return {
         "next_meetings": await next_meetings(here, now),
         "awaited": await answers_awaited(here, now),
+        "polls": await open_polls(here, department["id"]),
         "inbox": await replies_to_verify(here),
         "late": await late_items(here, department, now),
         "conventions": await conventions_to_follow(here),

@@ -26,7 +26,7 @@ from tests.conftest import PASSWORD
 MAINLAND, OVERSEAS = "34", "974"
 DEPARTMENTS = (MAINLAND, OVERSEAS)
 MARKER_RE = re.compile(r"canari(\d{2,3}|2[ab])-[a-z0-9-]*", re.IGNORECASE)
-LINK_RE = re.compile(r"/r/(invitation|action|signature)/([A-Za-z0-9_.\-]+)")
+LINK_RE = re.compile(r"/r/(invitation|action|signature|document|sondage)/([A-Za-z0-9_.\-]+)")
 UNKNOWN_TOKEN = "jeton-inconnu"
 
 # Routes the walk leaves out, each for a reason (a new route is walked the day it is added):
@@ -45,9 +45,11 @@ TOKEN_ROUTES = {
     "/r/invitation/": "invitation",
     "/r/action/": "action",
     "/r/signature/": "signature",
+    "/r/document/": "document",  # a convocation annex, linked from the convocation mail
+    "/r/sondage/": "sondage",  # a date poll's answer page, linked from the poll's invitation
     "/r/calendrier/": "feed",
 }
-LINK_KINDS = ("invitation", "action", "signature", "feed_department", "feed_committee", "feed_contact")
+LINK_KINDS = ("invitation", "action", "signature", "sondage", "feed_department", "feed_committee", "feed_contact")
 
 
 def marker_prefix(code: str) -> str:
@@ -296,6 +298,21 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
     await minutes.publish(scope, held["id"], {})
 
     convened = await meeting("reunion-convoquee", plenary, hour + dt.timedelta(days=20))
+    # Annexes of the convocation (named with the marker), so their links go out with it.
+    from coord.documents.demo_seed import simple_pdf, store_generated
+
+    annexes = [
+        await store_generated(
+            scope,
+            "meeting",
+            row["id"],
+            seeded.department_id,
+            "annexe_convocation",
+            f"{mark(f'annexe-{n}')}.pdf",
+            simple_pdf(mark(f"annexe-{n}-titre"), [mark(f"annexe-{n}-texte")]),
+        )
+        for n, row in (("tenue", held), ("convoquee", convened))
+    ]
     await meetings.convene(scope, convened["id"], {})
     by_contact = {i["contact"]: i for i in await invitees.list_invitations(scope, convened["id"])}
     await answers.record_answer(
@@ -328,6 +345,28 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
     await meetings.convene(scope, cancelled["id"], {})
     await meetings.cancel(scope, cancelled["id"], {})
     draft = await meeting("reunion-brouillon", commission, hour + dt.timedelta(days=40))
+    # A date poll on the draft: two slots, a key member, a partner's answer with a comment.
+    from coord.polls import service as polls
+    from coord.polls.tables import PollParticipant
+
+    form: dict[str, Any] = {
+        "deadline_date": (today + dt.timedelta(days=10)).isoformat(),
+        "deadline_time": "18:00",
+        "reminder_days": "2",
+        "confirm_days": "on",
+        "message": mark("sondage-message"),
+    }
+    for n, days in enumerate((44, 45)):
+        form |= {f"slot_date_{n}": (today + dt.timedelta(days=days)).isoformat(), f"slot_time_{n}": "10:00"}
+        form[f"slot_duration_{n}"] = "120"
+    poll = await polls.create_poll(scope, draft["id"], form, now=now)
+    person = await PollParticipant.select().where(PollParticipant.poll == poll["id"]).first()
+    view = await polls.answer_view(person)
+    await polls.answer(
+        person,
+        {f"slot_{slot['id']}": "yes" for slot in view["slots"]} | {"comment": mark("sondage-commentaire")},
+        now=now,
+    )
 
     seeded.groups["meeting"] = []
     for row in (held, convened, cancelled, draft):
@@ -338,6 +377,8 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
                 "item_id": row["agenda_item_id"],
                 "invitation_id": invitations[0]["id"] if invitations else 0,
                 "decision_id": decisions[0]["id"],
+                "document_id": annexes[0 if row is held else 1]["id"],
+                "poll_id": poll["id"],
             }
         )
     seeded.ids.update(held=held["id"], convened=convened["id"], plenary=plenary["id"], commission=commission["id"])
@@ -470,6 +511,28 @@ async def seed_department(code: str, now: dt.datetime) -> Seeded:
     seeded.groups["contact"] = [{"contact_id": c["id"]} for c in sorted(every_contact, key=lambda c: c["id"])]
 
     await cycle.mark_unavailable(scope, code, {"date": f"{now.year}-10-19", "reason": mark("indisponible")}, now)
+
+    # A quarterly series of the plenary (its draft meetings, one occurrence per quarter ahead).
+    from coord.series import service as series
+
+    quarterly = await series.create_series(
+        scope,
+        await Department.select().where(Department.id == department["id"]).first(),
+        plenary["id"],
+        {
+            "title": mark("serie-titre"),
+            "place": mark("serie-lieu"),
+            "freq": "quarterly",
+            "mode": "weekday",
+            "nth": "2",
+            "weekday": "1",
+            "start_date": (today + dt.timedelta(days=60)).isoformat(),
+            "start_time": "14:00",
+            "duration_minutes": "120",
+        },
+        now,
+    )
+    seeded.groups["series"] = [{"series_id": quarterly["id"]}]
     return seeded
 
 
