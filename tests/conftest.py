@@ -212,6 +212,7 @@ def settings(db: Database) -> Any:
 # and each test gets it back with the state it had when built (settings are frozen; the app keeps no
 # other per-request memory: sessions are signed cookies, data lives in the database).
 _APPS: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
+_APPS_KEPT = 4
 
 
 @pytest.fixture
@@ -221,6 +222,9 @@ def app(db: Database, settings: Any) -> Any:
 
     key = (id(db.engine), repr(settings))
     if key not in _APPS:
+        # Tests with their own settings (a temporary folder in them) each build one: keep the last few only.
+        while len(_APPS) >= _APPS_KEPT:
+            del _APPS[next(iter(_APPS))]
         built = create_app(settings, engine=db.engine)
         _APPS[key] = (built, dict(built.state))
     use_settings(settings)  # as create_app does, for the code that reads the current settings
