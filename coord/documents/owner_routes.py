@@ -35,6 +35,7 @@ async def upload(
     permission: Permission,
 ) -> Response:
     """Store the uploaded file and go back to the owner's page with the outcome (refusals in French)."""
+    access.require(permission, department_id)  # a reader is refused before the body is even read
     try:
         filename, data, fields = await read_upload(request)
         role = fields.get("role") or roles[0]

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 
 from coord.access import DepartmentRow, Scope
+from coord.access.roles import Permission
 from coord.core.errors import CoordError, NotFound, ValidationFailed
 from coord.documents import service as documents
 from coord.documents.responses import document_response
@@ -20,6 +21,7 @@ from coord.meetings.seams import Panel
 from coord.meetings.tables import Invitation
 from coord.web.client_ip import client_ip
 from coord.web.forms import redirect
+from coord.web.params import IdQuery
 
 ROLES = ("annexe_convocation", "annexe_compte_rendu")
 
@@ -46,6 +48,7 @@ class MeetingDocuments(Controller):
     @post("/", request_max_body_size=UPLOAD_BODY_LIMIT)
     async def upload(self, access: Scope, department: DepartmentRow, meeting_id: int, request: Request) -> Response:
         meeting = await _meeting_in(access, department, meeting_id)
+        access.require(Permission.MANAGE, department["id"])  # a reader is refused before the body is read
         try:
             filename, data, fields = await read_upload(request)
             role = fields.get("role") or "annexe_convocation"
@@ -100,9 +103,11 @@ async def _invitation_meeting(token: str) -> tuple[links.ResolvedLink, int]:
 
 
 @get("/r/invitation/{token:str}/annexe", opt={"exclude_from_auth": True}, include_in_schema=False)
-async def invitee_download(token: str, document: int) -> Response[bytes]:
+async def invitee_download(token: str, document: IdQuery = None) -> Response[bytes]:
     """A convocation annex (`?document=` its first version's id) of the meeting this invitation link
     is for; any other document answers 404."""
+    if document is None:
+        raise NotFound("Document introuvable.")
     root = document
     link, meeting_id = await _invitation_meeting(token)
     for annex in await convocation_annexes(meeting_id, link.department_id):

@@ -39,7 +39,7 @@ def agent(make_user: Any, web: Any, client: Any, settings: Any) -> Any:
 @pytest.fixture
 def live_url(db: Any, settings: Any) -> Any:
     from coord.app.factory import create_app
-    from tests.support.live_server import free_port, live_server
+    from tests.support.live_server import live_server
 
     with live_server(create_app(settings, engine=db.engine)) as url:
         yield url

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run
+from tests.support.meeting_extras import seed_meeting_extras
 
 MARK = "SECRET34"
 
@@ -92,6 +93,7 @@ def _seed_herault(api: Any) -> dict[str, Any]:
         "convention_id": convention["id"],
         "signatory_id": signatory["id"],
         "notification_id": 1,  # notifications are the agent's own: another's answers 404 like a missing one
+        **run(seed_meeting_extras("34", meeting["id"], committee["id"], MARK)),
     }
 
 
@@ -194,6 +196,7 @@ def test_every_department_owned_table_goes_through_the_scope():
         "partner_link",
         "notification_preference",  # an account's own setting, not département data
         "notification_cursor",  # where the notification feed stands in the audit log (one row)
+        "document_blob",  # content-addressed bytes, reached only through a département's document row
     }
     for table in all_tables():
         name = table._meta.tablename

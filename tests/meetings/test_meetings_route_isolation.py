@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import run
 from tests.meetings.test_meetings_api import ensure_meeting_routes, new_meeting, seed_committee
+from tests.support.meeting_extras import seed_meeting_extras
 
 MARK = "SECRET34"
 
@@ -36,6 +38,7 @@ def _seed(api: Any) -> dict[str, Any]:
         "item_id": item["id"],
         "decision_id": decision["id"],
         "invitation_id": invitation["id"],
+        **run(seed_meeting_extras("34", meeting["id"], seed["committee"]["id"], MARK)),
     }
 
 

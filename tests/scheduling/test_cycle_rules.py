@@ -182,4 +182,11 @@ def test_every_job_of_the_list_runs_at_each_tick_with_the_same_instant(db):
     report = run(jobs.run_tick(at, due_work=[("conventions", job("conventions", 1)), ("actions", job("actions", 2))]))
     assert calls == [("conventions", at), ("actions", at)]
     assert (report.conventions, report.actions, report.jobs) == (1, 2, {"conventions": 1, "actions": 2})
-    assert [name for name, _ in jobs.DUE_WORK] == ["conventions", "actions", "notifications", "notification_digests"]
+    assert [name for name, _ in jobs.DUE_WORK] == [
+        "conventions",
+        "actions",
+        "notifications",
+        "notification_digests",
+        "series",
+        "polls",
+    ]
