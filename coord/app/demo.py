@@ -34,6 +34,7 @@ from coord.partners.tables import Contact, Organisation
 from coord.pilot_sites import service as pilot_sites
 from coord.pilot_sites.tables import PilotSite
 from coord.plans.tables import Plan
+from coord.polls.demo_seed import seed_poll
 from coord.scheduling.config import cycle_config
 from coord.scheduling.dates import meeting_window
 from coord.series.demo_seed import seed_series
@@ -222,6 +223,7 @@ async def load_demo() -> dict[str, Any]:
     await _convention(scope)
     await _meetings(scope)
     await seed_series(scope)  # a quarterly series of the Hérault's CDPD
+    await seed_poll(scope)  # a date poll in progress for the Hérault's commission
     await _national_spread(clock.now())
     return {"users": len(DEMO_USERS), "departements": len(DEPARTMENTS)}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.meetings.support import convened_meeting
-from tests.meetings.test_meetings_api import local_in, new_meeting, seed_committee
+from tests.meetings.test_meetings_api import local_in, local_working_in, new_meeting, seed_committee
 
 
 def _slot(day: dt.date, hour: int = 9) -> dict[str, str]:
@@ -15,10 +15,7 @@ def _slot(day: dt.date, hour: int = 9) -> dict[str, str]:
 
 
 def _working_day_in(days: int, code: str = "34") -> dt.date:
-    from coord.territory.working_days import is_working_day, next_working_day
-
-    day = local_in(days).date()
-    return day if is_working_day(day, code) else next_working_day(day, code)
+    return local_working_in(days, code).date()
 
 
 def test_moving_a_convened_meeting_inside_five_days_needs_the_urgency_and_its_reason(api_as):

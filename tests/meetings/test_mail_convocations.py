@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from tests.conftest import run
 from tests.meetings import test_mail_golden
-from tests.meetings.test_meetings_api import local_in, new_meeting, seed_committee
+from tests.meetings.test_meetings_api import local_in, local_working_in, new_meeting, seed_committee
 from tests.support.ics_validators import assert_valid_ics
 
 mail_settings = test_mail_golden.mail_settings  # the fixture, shared
@@ -75,7 +75,7 @@ def test_moving_the_meeting_sends_an_update_with_a_higher_sequence(api_as, smtp_
     meeting = _convened(api)
     _deliver(smtp_sink)
     smtp_sink.clear()
-    start = local_in(22)
+    start = local_working_in(22)  # a plain move: a holiday would ask for confirmation
     response = api.patch(
         f"/api/meetings/{meeting['id']}",
         json={

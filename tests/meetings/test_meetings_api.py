@@ -52,6 +52,15 @@ def local_in(days: int, hour: int = 9, minute: int = 30, tz: str = "Europe/Paris
     return dt.datetime.combine(day, dt.time(hour, minute))
 
 
+def local_working_in(days: int, code: str = "34", hour: int = 9, minute: int = 30) -> dt.datetime:
+    """The first working day of the département at least `days` from today: a date a move can take unconfirmed."""
+    from coord.territory.working_days import is_working_day, next_working_day
+
+    start = local_in(days, hour, minute)
+    day = start.date() if is_working_day(start.date(), code) else next_working_day(start.date(), code)
+    return dt.datetime.combine(day, start.time())
+
+
 def new_meeting(api: Any, committee_id: int, start: dt.datetime, minutes: int = 120, **extra: Any) -> Any:
     body = {
         "committee": committee_id,

@@ -43,6 +43,27 @@ def test_the_herault_prefecture_agent_finds_meetings_partners_and_the_convention
     assert "signée" in detail.lower() or "signé" in detail.lower()
 
 
+def test_the_herault_agent_finds_a_date_poll_in_progress_a_quarterly_series_and_annexes(db, web):
+    web.login("prefecture34@demo.coord.fr", _load_demo())
+    dashboard = web.get("/d/34").text
+    poll = re.search(r'href="(/d/34/reunions/\d+/sondage/\d+)">Commission TEH', dashboard)
+    assert poll, "the dashboard lists the poll in progress"
+    assert "2 réponse(s) sur" in dashboard
+    table = web.get(poll.group(1)).text
+    assert "Réponses par créneau" in table and "Sondage en cours" in table
+    assert table.count("indispensable</span>") == 2  # the directrice de cabinet and the procureure
+    assert "Retenir un créneau" in table
+    committees = web.get("/d/34/instances").text
+    cdpd = re.search(r'href="(/d/34/instances/\d+)"[^>]*>CDPD', committees)
+    assert cdpd, "the CDPD is listed"
+    assert "CDPD plénière — point trimestriel TEH" in web.get(cdpd.group(1)).text
+    meetings = web.get("/d/34/reunions").text
+    assert "Commission TEH – repérage des mineurs victimes" in meetings
+    annual = re.findall(r'href="(/d/34/reunions/\d+)"', meetings)
+    pages = [web.get(path).text for path in dict.fromkeys(annual)]
+    assert any("Documents" in page and ".pdf" in page for page in pages), "a meeting carries its annexes"
+
+
 def test_every_demo_account_logs_in_and_reaches_its_home(db, web):
     from coord.app.demo import DEMO_USERS
 
