@@ -184,12 +184,10 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture
 def db(database: Database) -> Database:
     """A database of the current engine with reference data and nothing else."""
-    from coord.core import readcache
     from coord.core.db import use_engine
 
     use_engine(database.engine)
     database.truncate()
-    readcache.NATIONAL.clear()  # ids restart with the tables: a stamp of the last test could match
     return database
 
 

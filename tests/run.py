@@ -26,6 +26,7 @@ DEBIAN_PACKAGES = {
     "clamav": "/usr/bin/sigtool",
     "gir1.2-ical-3.0": None,
     "python3-gi": None,
+    "wrk": "/usr/bin/wrk",  # the benchmark's load generator (`coord bench`, tests/ops/test_benchmark_runs.py)
 }
 
 

@@ -8,7 +8,7 @@ département answers "not found", never "forbidden", so its existence does not l
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from piccolo.columns import ForeignKey
@@ -79,11 +79,6 @@ class Scope:
         if self.narrowed_to is not None and len(self.narrowed_to) == 1:
             return self.narrowed_to[0]
         return None if self.principal.is_national else self.principal.department_id
-
-    def cache_key(self, name: str, *parts: Hashable) -> tuple[Hashable, ...]:
-        """A key for results shared between readers who see exactly the same départements."""
-        visible = None if self.principal.is_national else self.principal.department_id
-        return (name, visible, self.narrowed_to, *parts)
 
     # -- reading -------------------------------------------------------------------------------
     def _condition(self, table: type[Table]) -> Any | None:

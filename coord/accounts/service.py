@@ -242,28 +242,26 @@ async def tokens_of(principal: Principal) -> list[dict[str, Any]]:
     return await tokens_of_user(principal.user_id) if principal.user_id is not None else []
 
 
+# The principal of every API request, written once rather than built by the ORM on each request
+# (building the query cost twice its execution). Same tables, joins and conditions as the ORM's.
+_API_PRINCIPAL_SQL = """
+SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id AS id_of_user, u.email, u.full_name, u.role,
+       u.department, d.code AS department_code, u.active, u.manages_accounts
+FROM api_token t
+JOIN coord_user u ON u.id = t."user"
+LEFT JOIN department d ON d.id = u.department
+WHERE t.token_hash = {}
+LIMIT 1
+"""
+
+
 async def principal_for_token(token: str) -> Principal | None:
+    """Who holds this bearer token, if it is unrevoked, unexpired and its account active (read from the
+    database on every request, so a revocation applies to the next one in every process)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    user = ApiToken.user
-    row = (
-        await ApiToken.select(
-            ApiToken.id,
-            ApiToken.expires_at,
-            ApiToken.revoked_at,
-            ApiToken.last_used_at,
-            user.id.as_alias("id_of_user"),
-            user.email.as_alias("email"),
-            user.full_name.as_alias("full_name"),
-            user.role.as_alias("role"),
-            user.department.as_alias("department"),
-            user.department.code.as_alias("department_code"),
-            user.active.as_alias("active"),
-            user.manages_accounts.as_alias("manages_accounts"),
-        )
-        .where(ApiToken.token_hash == digest(token))
-        .first()
-    )
+    rows = await ApiToken.raw(_API_PRINCIPAL_SQL, digest(token))
+    row = rows[0] if rows else None
     now = wall_now()
     if row is None or row["revoked_at"] is not None or not row["active"]:
         return None

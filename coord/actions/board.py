@@ -10,10 +10,9 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from coord.access import Scope
-from coord.actions import transitions
+from coord.actions import tally, transitions
 from coord.actions.service import ITEM_COLUMNS, item_out
 from coord.actions.tables import ActionItem
-from coord.core import readcache
 from coord.core.clock import local_today
 from coord.core.errors import ValidationFailed
 from coord.core.pagination import PageRequest
@@ -112,16 +111,21 @@ class Filters:
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
 
+async def _days_by_zone(scope: Scope, now: dt.datetime | None) -> dict[dt.date, list[int]]:
+    """The départements `scope` reads, by their own date today (one date most of the day)."""
+    by_day: dict[dt.date, list[int]] = {}
+    for row in await scope.select(Department, Department.id, Department.timezone):
+        by_day.setdefault(local_today(row["timezone"], now), []).append(row["id"])
+    return by_day
+
+
 async def overdue_condition(scope: Scope, department_id: int | None = None, now: dt.datetime | None = None) -> Any:
     """Open items past their due date, "today" being each département's own date: overseas ones are
     a day ahead of or behind Paris for a few hours every day. Most of the day every zone has the
     same date, and the condition is one date comparison."""
     if department_id is not None:
         scope = scope.within(department_id)
-    zones = scope.select(Department, Department.id, Department.timezone)
-    by_day: dict[dt.date, list[int]] = {}
-    for row in await zones:
-        by_day.setdefault(local_today(row["timezone"], now), []).append(row["id"])
+    by_day = await _days_by_zone(scope, now)
     still_open = ActionItem.status.is_in(list(transitions.OPEN))
     if len(by_day) <= 1:
         day = next(iter(by_day), local_today("Europe/Paris", now))
@@ -247,80 +251,107 @@ async def board(
     }
 
 
+@dataclass(frozen=True)
+class Overdue:
+    """Open items past due, counted by département and by plan measure."""
+
+    by_department: dict[int, int]
+    by_measure: dict[int, int]
+
+
+async def overdue_counts(
+    scope: Scope, since_year: int | None = None, now: dt.datetime | None = None, *, by_measure: bool = True
+) -> Overdue:
+    """Open items past due by département and by measure: counts of items ("today" moves with the
+    clock, no tally can follow it), but over the open ones only, on covering indexes, however long
+    the history of closed ones. Two small groupings per local date rather than one by (département,
+    measure), whose cross product is thousands of rows at national scale, and rather than one
+    condition OR-ing the dates, which no index serves."""
+    still_open = ActionItem.status.is_in(list(transitions.OPEN))
+    period = [ActionItem.created_on >= dt.date(since_year, 1, 1)] if since_year is not None else []
+    by_day = await _days_by_zone(scope, now)
+    overdue = Overdue(by_department={}, by_measure={})
+    for day, ids in by_day.items():
+        here = scope if len(by_day) == 1 else scope.across(ids)
+        late = [still_open, ActionItem.due_on < day, *period]
+        rows = await (
+            here.select(ActionItem, ActionItem.department, Count(ActionItem.id, alias="n"))
+            .where(*late)
+            .group_by(ActionItem.department)
+        )
+        _add(overdue.by_department, rows, "department")
+        if by_measure:
+            rows = await (
+                here.select(ActionItem, ActionItem.measure, Count(ActionItem.id, alias="n"))
+                .where(ActionItem.measure.is_not_null(), *late)
+                .group_by(ActionItem.measure)
+            )
+            _add(overdue.by_measure, rows, "measure")
+    return overdue
+
+
+def _add(totals: dict[int, int], rows: list[dict[str, Any]], key: str) -> None:
+    for row in rows:
+        totals[row[key]] = totals.get(row[key], 0) + row["n"]
+
+
 async def counts_by_department(
-    scope: Scope, department_id: int | None = None, since: dt.date | None = None, now: dt.datetime | None = None
+    scope: Scope,
+    department_id: int | None = None,
+    since_year: int | None = None,
+    now: dt.datetime | None = None,
+    late: Overdue | None = None,
 ) -> dict[int, dict[str, int]]:
     """{department id: {status: n, "overdue": n, "total": n}} for every visible département, or one;
-    only the items created on or after `since` when given."""
+    only the items created in `since_year` or after when given. The statuses come from the tally
+    the database keeps (`coord.actions.tally`), exact at every moment; `late` spares the overdue
+    count when the caller has it already (`overdue_counts`, same scope and period)."""
     if department_id is not None:
         scope = scope.within(department_id)
-    rows = scope.select(ActionItem, ActionItem.department, ActionItem.status, Count(ActionItem.id, alias="n"))
-    overdue = scope.select(ActionItem, ActionItem.department, Count(ActionItem.id, alias="n")).where(
-        await overdue_condition(scope, now=now)
-    )
-    if since is not None:
-        rows = rows.where(ActionItem.created_on >= since)
-        overdue = overdue.where(ActionItem.created_on >= since)
-    rows = await rows.group_by(ActionItem.department, ActionItem.status)
-    overdue = await overdue.group_by(ActionItem.department)
+    if late is None:
+        late = await overdue_counts(scope, since_year, now, by_measure=False)
+    overdue = late.by_department
     result: dict[int, dict[str, int]] = {}
-    for row in rows:
-        entry = result.setdefault(row["department"], {"total": 0, "overdue": 0})
-        entry[row["status"]] = row["n"]
-        entry["total"] += row["n"]
-    for row in overdue:
-        result.setdefault(row["department"], {"total": 0, "overdue": 0})["overdue"] = row["n"]
+    for department, by_status in (await tally.by_department(scope, since_year)).items():
+        result[department] = {**by_status, "total": sum(by_status.values()), "overdue": overdue.get(department, 0)}
     return result
 
 
 async def counts_by_measure(
-    scope: Scope, since: dt.date | None = None, now: dt.datetime | None = None
+    scope: Scope, since_year: int | None = None, now: dt.datetime | None = None, late: Overdue | None = None
 ) -> list[dict[str, Any]]:
-    """Per plan measure: items by status, open, done and overdue. The counts group on the item's own
-    columns (a covering index) and the measures' labels come in one small query after."""
-    period = [ActionItem.created_on >= since] if since is not None else []
-    rows = (
-        await scope.select(ActionItem, ActionItem.measure, ActionItem.status, Count(ActionItem.id, alias="n"))
-        .where(ActionItem.measure.is_not_null(), *period)
-        .group_by(ActionItem.measure, ActionItem.status)
-    )
-    if not rows:
+    """Per plan measure: items by status, open, done and overdue (the statuses from the tallies,
+    `late` as for `counts_by_department`); the measures' labels come in one small query after."""
+    counted = await tally.by_measure(scope, since_year)
+    if not counted:
         return []
-    overdue = (
-        await scope.select(ActionItem, ActionItem.measure, Count(ActionItem.id, alias="n"))
-        .where(ActionItem.measure.is_not_null(), await overdue_condition(scope, now=now), *period)
-        .group_by(ActionItem.measure)
-    )
-    late = {row["measure"]: row["n"] for row in overdue}
+    overdue = (late if late is not None else await overdue_counts(scope, since_year, now)).by_measure
     labels = {
         row["id"]: row
         for row in await Measure.select(
             Measure.id, Measure.number, Measure.title, Measure.plan.code.as_alias("plan")
-        ).where(Measure.id.is_in(list({row["measure"] for row in rows})))
+        ).where(Measure.id.is_in(list(counted)))
     }
-    measures: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        label = labels[row["measure"]]
-        entry = measures.setdefault(
-            row["measure"],
+    measures = []
+    for measure, by_status in counted.items():
+        label = labels.get(measure)
+        if label is None:  # deleted since: its items lose their measure in the same transaction
+            continue
+        measures.append(
             {
-                "measure": row["measure"],
+                "measure": measure,
                 "label": f"{label['plan']} – mesure {label['number']}",
                 "title": label["title"],
                 "plan": label["plan"],
                 "number": label["number"],
-                "total": 0,
-                "done": 0,
-                "open": 0,
-                "overdue": late.get(row["measure"], 0),
-                "by_status": dict.fromkeys(transitions.STATUSES, 0),
-            },
+                "total": sum(by_status.values()),
+                "done": by_status.get("fait", 0),
+                "open": sum(by_status.get(s, 0) for s in transitions.OPEN),
+                "overdue": overdue.get(measure, 0),
+                "by_status": {status: by_status.get(status, 0) for status in transitions.STATUSES},
+            }
         )
-        entry["total"] += row["n"]
-        entry["by_status"][row["status"]] = entry["by_status"].get(row["status"], 0) + row["n"]
-        entry["done"] += row["n"] if row["status"] == "fait" else 0
-        entry["open"] += row["n"] if row["status"] in transitions.OPEN else 0
-    return sorted(measures.values(), key=lambda m: (m["plan"], m["number"]))
+    return sorted(measures, key=lambda m: (m["plan"], m["number"]))
 
 
 def progress(entry: dict[str, int]) -> int:
@@ -367,16 +398,11 @@ def period_choices(periods: list[dict[str, Any]], today: dt.date) -> list[tuple[
     return [*choices, (ALL_HISTORY, "Tout l'historique")]
 
 
-async def national(scope: Scope, since_year: int | None = None) -> dict[str, Any]:
+async def national(scope: Scope, since_year: int | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
     """Progress of every visible département and of every plan measure, over the items created from
-    `since_year` on (all of them when None). Read-only: shared with other readers for a while."""
-    key = scope.cache_key("actions.national", since_year, local_today("Europe/Paris"))
-    return await readcache.NATIONAL.get(key, lambda: _national(scope, since_year))
-
-
-async def _national(scope: Scope, since_year: int | None) -> dict[str, Any]:
-    since = dt.date(since_year, 1, 1) if since_year is not None else None
-    counts = await counts_by_department(scope, since=since)
+    `since_year` on (all of them when None): read from the tallies, exact at every moment."""
+    late = await overdue_counts(scope, since_year, now)
+    counts = await counts_by_department(scope, since_year=since_year, late=late)
     departments = await scope.departments()
     rows = []
     for department in departments:
@@ -393,7 +419,7 @@ async def _national(scope: Scope, since_year: int | None) -> dict[str, Any]:
                 "by_status": {status: entry.get(status, 0) for status in transitions.STATUSES},
             }
         )
-    measures = await counts_by_measure(scope, since)
+    measures = await counts_by_measure(scope, since_year, late=late)
     for measure in measures:
         measure["progress"] = progress({"total": measure["total"], **measure["by_status"]})
     return {"since": since_year, "departments": rows, "measures": measures}

@@ -48,3 +48,27 @@ class ActionEvent(Table, tablename="action_event"):
     to_status = Varchar(length=20, default="")
     comment = Text(default="")
     changes = JSON(null=True, default=None)
+
+
+class ActionTally(Table, tablename="action_tally"):
+    """How many items a département has of each creation year and status, kept by triggers on
+    `action_item` (migration `actions_2026_12_03t08_17_00`) in the writing transaction: the progress
+    of a département sums at most five rows a year instead of counting its whole history. A key
+    whose items all went elsewhere keeps its row at zero."""
+
+    department = ForeignKey(Department, on_delete=OnDelete.cascade, null=False, index=True)
+    year = Integer()  # of `created_on`
+    status = Varchar(length=20)
+    n = Integer(default=0)
+
+
+class ActionMeasureTally(Table, tablename="action_measure_tally"):
+    """How many items of every département carry out each plan measure, by creation year and status,
+    kept by the same triggers. National data with no département column: read only for a scope
+    that sees every département (`coord.actions.tally`); any other counts its own items."""
+
+    measure = Integer()  # 0: no measure (a unique key cannot match NULL); not a foreign key, a
+    # deleted measure's items move to 0 through their own update
+    year = Integer()
+    status = Varchar(length=20)
+    n = Integer(default=0)

@@ -12,7 +12,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.flash import FlashConfig, FlashPlugin
@@ -38,6 +37,7 @@ from coord.web import apidocs, security
 from coord.web.auth import CSRF_COOKIE, AuthMiddleware, PrincipalLoaders, provide_scope
 from coord.web.errors import EXCEPTION_HANDLERS
 from coord.web.hygiene import bound_request_input, reject_nul_bytes
+from coord.web.session_cookie import WriteOnChangeCookieConfig
 from coord.web.templating import STATIC_DIR, template_config
 from coord.worker.scheduler import CoordScheduler
 
@@ -61,6 +61,10 @@ PUBLIC_PATHS = [
     "^/donnees-personnelles$",
     "^/plan-du-site$",
 ]
+# Probes and assets: GET only, no page, no user. Neither the session cookie (decrypted and
+# re-encrypted) nor a CSRF cookie has any use there, and load balancers call the probes often.
+NO_SESSION_PATHS = ["^/api/", "^/static/", "^/schema", "^/health$", "^/ready$", "^/favicon"]
+NO_CSRF_PATHS = ["^/static/", "^/health$", "^/ready$", "^/favicon"]
 
 
 def _cookie_secret(settings: Settings) -> bytes:
@@ -122,14 +126,14 @@ def create_app(
             if sink:
                 sink.stop()
 
-    session = CookieBackendConfig(
+    session = WriteOnChangeCookieConfig(
         secret=_cookie_secret(settings),
         key="coord_session",
         max_age=settings.session_hours * 3600,
         secure=settings.cookie_secure,
         httponly=True,
         samesite="lax",
-        exclude=["^/api/", "^/static/", "^/schema"],
+        exclude=NO_SESSION_PATHS,
     )
     templates = template_config()
     install_redaction()  # no link or feed token in any log line (coord.ops.logs)
@@ -169,7 +173,7 @@ def create_app(
             cookie_samesite="lax",
             # The API authenticates with bearer tokens (no ambient credential to forge); partner links
             # carry their own signed token.
-            exclude=["^/api/", "^/r/"],
+            exclude=["^/api/", "^/r/", *NO_CSRF_PATHS],
         ),
         template_config=templates,
         plugins=[FlashPlugin(config=FlashConfig(template_config=templates))],

@@ -31,5 +31,6 @@ APP_REGISTRY = AppRegistry(
         "coord.search.piccolo_app",  # after the apps whose tables it indexes
         "coord.notifications.piccolo_app",
         "coord.polls.piccolo_app",
+        "coord.overview.piccolo_app",  # after the apps whose rows it counts
     ]
 )

@@ -1,87 +1,54 @@
-"""Load generator, run as a separate process: `python -m coord.bench.load CONFIG_JSON`.
+"""What the benchmark's load generator needs from Coord before it starts: a logged-in session.
 
-For each route it keeps `concurrency` requests in flight for `seconds` and reports p50/p99 latency and
-requests per second. The config names the base URL, a bearer token for the API and an account for
-the pages (the generator logs in like a browser).
+The benchmark logs in once like a browser (the login form and its CSRF token), then hands the
+session cookie to `wrk`, and checks that every route answers 200 with it (`wrk` counts redirects,
+such as the one to the login page, as successes).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import logging
 import re
-import statistics
-import sys
+import subprocess
 import time
-from typing import Any
 
 import httpx
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the tables
 
 
-async def _login(client: httpx.AsyncClient, email: str, password: str) -> None:
-    page = await client.get("/connexion")
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    token = match.group(1) if match else client.cookies.get("coord_csrf", "")
-    response = await client.post("/connexion", data={"email": email, "password": password, "_csrf_token": token})
-    if response.status_code not in (200, 303):
-        raise RuntimeError(f"login failed: {response.status_code}")
+def session_cookie(base_url: str, email: str, password: str) -> str:
+    """A `Cookie` header value for a session of `email`."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        page = client.get("/connexion")
+        match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+        token = match.group(1) if match else client.cookies.get("coord_csrf", "")
+        response = client.post("/connexion", data={"email": email, "password": password, "_csrf_token": token})
+        if response.status_code not in (200, 303):
+            raise RuntimeError(f"login failed: {response.status_code}")
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in client.cookies.jar)
 
 
-async def measure(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], concurrency: int, seconds: float
-) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            response = await client.get(path, headers=headers)
-            latencies.append((time.perf_counter() - start) * 1000)
-            if response.status_code >= 400:
-                errors += 1
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - began
-    return {
-        "route": path,
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
-        "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
-    }
+def statuses(base_url: str, routes: list[tuple[str, dict[str, str]]], *, repeat: int = 1) -> dict[str, int]:
+    """The status of each route with its headers (redirects not followed), asked `repeat` times on
+    fresh connections, so every server process has served it once before it is measured; the first
+    status other than 200, else 200."""
+    found = {}
+    for route, headers in routes:
+        codes = [httpx.get(base_url + route, headers=headers, timeout=60).status_code for _ in range(repeat)]
+        found[route] = next((code for code in codes if code != 200), 200)
+    return found
 
 
-async def run(config: dict[str, Any]) -> list[dict[str, Any]]:
-    limits = httpx.Limits(max_connections=config["concurrency"] * 2)
-    results = []
-    async with httpx.AsyncClient(base_url=config["base_url"], limits=limits, timeout=30) as client:
-        await _login(client, config["email"], config["password"])
-        for route in config["routes"]:
-            headers = {"Authorization": f"Bearer {config['token']}"} if route.startswith("/api/") else {}
-            await measure(client, route, headers, 2, 0.5)  # warm-up
-            result = await measure(client, route, headers, config["concurrency"], config["seconds"])
-            results.append(result)
-    return results
-
-
-def main() -> None:
-    config = json.loads(sys.argv[1])
-    print(json.dumps(asyncio.run(run(config))))
-
-
-if __name__ == "__main__":
-    main()
+def wait_until_up(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    """Wait for `url` to answer (a cold start imports the app and, at national scale, warms nothing)."""
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} stopped at start (exit {process.returncode})")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer on {url}")

@@ -17,15 +17,16 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import aiosmtplib
+from piccolo.engine.postgres import PostgresEngine
 
 from coord.bench.net import free_port
 from coord.calendar.feeds import department_feed
 from coord.core import clock
-from coord.core.db import engine_for, transaction, use_engine
+from coord.core.db import current_engine, engine_for, transaction, use_engine
 from coord.core.settings import load_settings, use_settings
 from coord.mail import outbox
 from coord.mail.dispatcher import deliver_all_now, outgoing_mail
@@ -43,6 +44,28 @@ def _bind(url: str) -> None:
     settings = load_settings(env={**os.environ, "COORD_DATABASE_URL": url, "COORD_SCHEDULER_ENABLED": "false"})
     use_settings(settings)
     use_engine(engine_for(settings))
+
+
+@contextlib.asynccontextmanager
+async def _pool() -> AsyncIterator[None]:
+    """On PostgreSQL, a connection pool as the server and the worker have (else one connection a query)."""
+    engine = current_engine()
+    if not isinstance(engine, PostgresEngine):
+        yield
+        return
+    await engine.start_connection_pool(min_size=1, max_size=4)
+    try:
+        yield
+    finally:
+        await engine.close_connection_pool()
+
+
+def _run(action: Callable[[], Awaitable[Any]]) -> Any:
+    async def pooled() -> Any:
+        async with _pool():
+            return await action()
+
+    return asyncio.run(pooled())
 
 
 async def _median_ms(action: Callable[[], Awaitable[Any]], repeats: int = REPEATS) -> float:
@@ -66,7 +89,7 @@ async def _feed_ms(code: str) -> tuple[float, int]:
 
 def feed_build(url: str, code: str = "34") -> dict[str, Any]:
     _bind(url)
-    ms, events = asyncio.run(_feed_ms(code))
+    ms, events = _run(lambda: _feed_ms(code))
     return {"feed_ms": ms, "feed_events": events}
 
 
@@ -88,7 +111,7 @@ def scheduler_tick(url: str, tick: Tick | None) -> dict[str, Any]:
         first = round((time.perf_counter() - started) * 1000, 2)
         return first, await _median_ms(lambda: tick(now))  # later ticks find it queued already
 
-    first, steady = asyncio.run(measure())
+    first, steady = _run(measure)
     return {"tick_first_ms": first, "tick_ms": steady}
 
 
@@ -116,7 +139,7 @@ async def _rows(count: int) -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def _smtp_server() -> Iterator[int]:
+def smtp_sink() -> Iterator[int]:
     """An aiosmtpd server discarding what it receives, in its own process like a real relay (in
     this process it would compete with the sender for the interpreter lock)."""
 
@@ -140,7 +163,7 @@ def _smtp_server() -> Iterator[int]:
 async def _fan_out(count: int) -> dict[str, Any]:
     await _queue_bench_mails(count)
     messages = [build_message(outgoing_mail(row)) for row in await _rows(count)]
-    with _smtp_server() as port:
+    with smtp_sink() as port:
         started = time.perf_counter()
         report = await deliver_all_now(smtp_settings=SmtpSettings(port=port))
         outbox_seconds = time.perf_counter() - started
@@ -161,7 +184,26 @@ async def _fan_out(count: int) -> dict[str, Any]:
 
 def mail_fan_out(url: str, count: int = FAN_OUT_MAILS) -> dict[str, Any]:
     _bind(url)
-    return asyncio.run(_fan_out(count))
+    return _run(lambda: _fan_out(count))
+
+
+def catch_up(url: str, tick: Tick | None, smtp_port: int) -> dict[str, Any]:
+    """The first tick of a fresh database and the delivery of what it queues, done before a
+    `coord worker` starts beside the loaded server, so it does steady work rather than a catch-up."""
+    _bind(url)
+    now = clock.now()
+
+    async def run() -> dict[str, Any]:
+        figures: dict[str, Any] = {}
+        if tick is not None:
+            started = time.perf_counter()
+            await tick(now)
+            figures["tick_first_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            figures["tick_ms"] = await _median_ms(lambda: tick(now), repeats=3)
+        report = await deliver_all_now(smtp_settings=SmtpSettings(port=smtp_port))
+        return {**figures, "catch_up_mails": report.sent}
+
+    return _run(run)
 
 
 def history_comparison(url_1y: str, url_10y: str, tick: Tick | None = None) -> dict[str, Any]:

@@ -62,9 +62,11 @@ class PooledSQLiteEngine(SQLiteEngine):
         if connection is None:
             connection = await self._open()
         try:
-            async with connection.execute(query, args or []) as cursor:
+            # One trip to the connection's thread for a read (no transaction to commit), two for a
+            # write; every row (RETURNING's included) is fetched before the commit.
+            rows = await connection.execute_fetchall(query, args or [])
+            if connection.in_transaction:
                 await connection.commit()
-                rows = await cursor.fetchall()
         except BaseException:
             await connection.close()
             raise

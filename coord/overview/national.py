@@ -120,7 +120,7 @@ async def national_overview(access: Scope, year: int, now: dt.datetime) -> dict[
     departments = {d["code"]: d for d in await access.departments()}
     periods = await board.plan_periods()
     since = board.read_since(None, periods, local_today("Europe/Paris", now))
-    actions = {r["code"]: r for r in (await board.national(access, since))["departments"]}
+    actions = {r["code"]: r for r in (await board.national(access, since, now))["departments"]}
     sites: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for site in await coverage.coverage(access):
         sites[site["department"]].append(site)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from piccolo.query.functions.aggregate import Count
-from piccolo.table import Table
-
 from coord.access import Scope
 from coord.committees.tables import Committee
+from coord.overview.tables import DepartmentTally
 from coord.partners.tables import Contact, Organisation
 from coord.pilot_sites.tables import PilotSite
 from coord.territory.tables import Department
@@ -26,10 +24,23 @@ def department_out(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _counts_by_department(scope: Scope, table: type[Table]) -> dict[int, int]:
-    """One grouped query per table, whatever the number of départements."""
-    rows = await scope.select(table, table.department, Count(table.id, alias="n")).group_by(table.department)  # type: ignore[attr-defined]
-    return {r["department"]: r["n"] for r in rows}
+COUNTED = {
+    "committee": "committees",
+    "organisation": "organisations",
+    "contact": "contacts",
+    "pilot_site": "pilot_sites",
+}
+
+
+async def _counts_by_department(scope: Scope) -> dict[int, dict[str, int]]:
+    """{department id: {"committees": n, ...}}: every row of the four tables, active or not, read from
+    the tally the database keeps in the writing transaction (`DepartmentTally`), exact at every moment."""
+    counts: dict[int, dict[str, int]] = {}
+    for row in await scope.select(
+        DepartmentTally, DepartmentTally.department, DepartmentTally.subject, DepartmentTally.n
+    ):
+        counts.setdefault(row["department"], {})[COUNTED[row["subject"]]] = row["n"]
+    return counts
 
 
 async def list_departments(
@@ -43,15 +54,10 @@ async def list_departments(
     rows = await query
     items = [department_out(r) | {"id": r["id"]} for r in rows]
     if with_counts:
-        committees = await _counts_by_department(scope, Committee)
-        organisations = await _counts_by_department(scope, Organisation)
-        contacts = await _counts_by_department(scope, Contact)
-        pilots = await _counts_by_department(scope, PilotSite)
+        counts = await _counts_by_department(scope)
         for item in items:
-            item["committees"] = committees.get(item["id"], 0)
-            item["organisations"] = organisations.get(item["id"], 0)
-            item["contacts"] = contacts.get(item["id"], 0)
-            item["pilot_sites"] = pilots.get(item["id"], 0)
+            own = counts.get(item["id"], {})
+            item.update({name: own.get(name, 0) for name in COUNTED.values()})
     return items
 
 

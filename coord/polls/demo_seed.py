@@ -71,9 +71,7 @@ async def seed_poll(scope: Scope) -> None:
         at=dt.time(14, 0),
         count=4,
     )
-    contacts = await Contact.select(Contact.id, Contact.first_name, Contact.last_name).where(
-        Contact.organisation.department == herault["id"]
-    )
+    contacts = await scope.within(herault["id"]).select(Contact, Contact.id, Contact.first_name, Contact.last_name)
     contact_of = {(c["first_name"], c["last_name"]): c["id"] for c in contacts}
     data: dict[str, str] = {
         "deadline_date": deadline_day.isoformat(),

@@ -13,13 +13,12 @@ from coord.access.roles import Permission
 from coord.audit import log as audit
 from coord.committees.kinds import COMMITTEE_KINDS
 from coord.committees.tables import Committee
-from coord.core import readcache
 from coord.core.db import transaction
 from coord.core.errors import Conflict, Forbidden, ValidationFailed
 from coord.core.validation import Fields
 from coord.mail.tables import OutboxMessage
 from coord.meetings import service as meetings
-from coord.scheduling import tasks
+from coord.scheduling import readmodel, tasks
 from coord.scheduling.config import CycleConfig, cycle_config
 from coord.scheduling.cycle import STATES, Slot, build_slots, worst_state, year_bounds
 from coord.scheduling.tables import CycleProposal, UnavailableDate
@@ -107,7 +106,7 @@ async def department_cycle(
 ) -> dict[str, Any]:
     config = config or cycle_config()
     department = await access.department(code)
-    slots = await build_slots(config, [year], now, [department])
+    slots = await readmodel.year_slots(access.within(department), config, year, now, [department])
     sent = await _reminders_sent(access.within(department), year)
     meeting_ids = {s.meeting["id"] for s in slots if s.meeting}
     for slot in slots:
@@ -157,20 +156,11 @@ async def national_cycle(
     region: str | None = None,
     config: CycleConfig | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per département visible to `access`: overall state and its slots. With the configured
-    rules, the rows are shared with other readers for a while (read-only)."""
+    """One row per département visible to `access`: overall state and its slots, read from the stored
+    slots (`readmodel`), exact at `now`."""
     if state and state not in STATES:
         raise ValidationFailed({"state": f"État inconnu « {state} » (valeurs : {', '.join(STATES)})."})
-    if config is not None:
-        return await _national_cycle(access, year, now, state, region, config)
-    # States move with time: the minute is part of the key (a test clock jumps; a real one creeps).
-    minute = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
-    key = access.cache_key("cycle.national", year, state, region, minute)
-    return await readcache.NATIONAL.get(
-        key,
-        lambda: _national_cycle(access, year, now, state, region, cycle_config()),
-        also=(CycleProposal, UnavailableDate),
-    )
+    return await _national_cycle(access, year, now, state, region, config or cycle_config())
 
 
 async def _national_cycle(
@@ -179,7 +169,14 @@ async def _national_cycle(
     departments = await access.departments()
     if region:
         departments = [d for d in departments if region in (d["region_code"], d["region"])]
-    slots = await build_slots(config, [year], now, departments)
+    slots = await readmodel.year_slots(access, config, year, now, departments)
+    return national_rows(departments, slots, year, state)
+
+
+def national_rows(
+    departments: list[dict[str, Any]], slots: list[Slot], year: int, state: str | None = None
+) -> list[dict[str, Any]]:
+    """The national table's rows from the slots of `departments` (as `build_slots` makes them)."""
     by_department: dict[int, list[Slot]] = {}
     for slot in slots:
         by_department.setdefault(slot.department["id"], []).append(slot)

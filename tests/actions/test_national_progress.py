@@ -70,8 +70,8 @@ def test_progress_by_department_and_measure_counts_every_status_and_the_late_one
 
 
 def test_the_national_view_shows_a_change_made_a_moment_ago(api_as):
-    """The national figures are cached for a while, but every change is audited and the audit moves
-    the cache on: an item closed by a prefecture counts as done on the next look."""
+    """The national figures are counters moved in the transaction of each change: an item closed by a
+    prefecture counts as done on the next look, in every process."""
     herault = api_as("prefecture", "34")
     item = herault.post("/api/actions", json={"title": "Réunir le CDPD", "due_on": due(5)}).json()
     national = api_as("national", None)

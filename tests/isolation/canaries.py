@@ -571,11 +571,23 @@ async def seed_world(now: dt.datetime | None = None) -> dict[str, Seeded]:
     await run_tick(dt.datetime(now.year + 1, 6, 15, 8, 0, tzinfo=dt.UTC))
     await _from_outbox(world)
     await _notifications(world)
+    await _cycle_read(now)
     for seeded in world.values():
         missing = [kind for kind in LINK_KINDS if not seeded.links.get(kind)]
         assert not missing, f"the seed of the {seeded.code} made no partner link of kind {missing}"
     await _assert_every_table_seeded(world)
     return world
+
+
+async def _cycle_read(now: dt.datetime) -> None:
+    """The national table of the cycle stores the slots it derives (a yearly meeting's title, with its
+    marker): read it for this year and the next, as the national coordination would, so its stored
+    rows exist for both départements before the walk reads them (coord.scheduling.readmodel)."""
+    from coord.access import system_scope
+    from coord.scheduling.service import national_cycle
+
+    for year in (now.year, now.year + 1):
+        await national_cycle(system_scope(), year, now)
 
 
 async def _notifications(world: dict[str, Seeded]) -> None:

@@ -11,7 +11,6 @@ from coord.access import (
     belongs_to,
     link_principal,
     same_department,
-    system_scope,
 )
 from tests.conftest import run
 
@@ -45,12 +44,6 @@ def test_records_are_matched_to_a_department_by_id_or_by_code():
     assert belongs_to({"department": 3}, 3)
     assert same_department({"department": 3}, {"department": 3})
     assert not same_department({"department": None}, {"department": None})
-
-
-def test_cache_keys_differ_for_readers_who_see_different_departments():
-    assert Scope(_agent(3)).cache_key("x") != Scope(_agent(4)).cache_key("x")
-    assert Scope(SYSTEM).cache_key("x") != Scope(SYSTEM).within(3).cache_key("x")
-    assert Scope(SYSTEM).within(3).cache_key("x", 2026) == system_scope(3).cache_key("x", 2026)
 
 
 def test_a_scope_narrowed_to_a_department_reads_only_its_rows(db):

@@ -80,7 +80,6 @@ def canary(database: Database) -> Canary:
     from litestar.testing import TestClient
 
     from coord.app.factory import create_app
-    from coord.core import readcache
     from coord.core.db import use_engine
     from coord.core.settings import Settings, use_settings
 
@@ -104,7 +103,6 @@ def canary(database: Database) -> Canary:
     cached = _WORLDS.get(database.name)
     if cached is None or run(fingerprint()) != cached[1]:
         database.truncate()
-        readcache.NATIONAL.clear()
         with TestClient(app, base_url=BASE_URL) as client:  # seeds in the app's loop, with its pool
             world = client.blocking_portal.call(seed_world)
             _WORLDS[database.name] = cached = (world, client.blocking_portal.call(fingerprint))

@@ -233,7 +233,9 @@ def test_ending_a_series_cancels_drafts_and_sends_cancels_once(api_as, smtp_sink
 
     api = api_as("prefecture", "34")
     seed = seed_committee(api, members=2)
-    series = _create("34", seed["committee"]["id"], start_date="2026-12-01")
+    # From the first of next month: its second Tuesday is at least eight days away, time to convene.
+    start = (dt.date.today().replace(day=1) + dt.timedelta(days=32)).replace(day=1).isoformat()
+    series = _create("34", seed["committee"]["id"], start_date=start)
     rows = _meetings_of(series["id"])
     scope, _ = _scope("34")
     first = rows[0]
@@ -241,7 +243,7 @@ def test_ending_a_series_cancels_drafts_and_sends_cancels_once(api_as, smtp_sink
     uid = first["uid"]
     _deliver(smtp_sink)
     smtp_sink.clear()
-    cancelled = run(service.end_series(scope, series["id"], {"from_date": "2026-12-01"}, _now()))
+    cancelled = run(service.end_series(scope, series["id"], {"from_date": start}, _now()))
     assert cancelled == len(rows)
     assert all(r["status"] == "cancelled" for r in _meetings_of(series["id"]))
     report = _deliver(smtp_sink)
@@ -252,7 +254,7 @@ def test_ending_a_series_cancels_drafts_and_sends_cancels_once(api_as, smtp_sink
         assert str(event["UID"]) == uid and int(event["SEQUENCE"]) >= 2
     smtp_sink.clear()
     with pytest.raises(Conflict) as caught:
-        run(service.end_series(scope, series["id"], {"from_date": "2026-12-01"}, _now()))
+        run(service.end_series(scope, series["id"], {"from_date": start}, _now()))
     assert "déjà terminée" in caught.value.message
     run(service.extend_due(_now() + dt.timedelta(days=400)))
     assert _deliver(smtp_sink).sent == 0 and not smtp_sink.messages

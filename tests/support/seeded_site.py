@@ -152,7 +152,6 @@ def seeded_site(database: Database) -> Iterator[Site]:
     import httpx
 
     from coord.app.factory import create_app
-    from coord.core import readcache
     from coord.core.db import use_engine
     from coord.core.settings import Settings
     from tests.isolation.test_department_isolation import _routes, _seed_herault
@@ -160,7 +159,6 @@ def seeded_site(database: Database) -> Iterator[Site]:
 
     use_engine(database.engine)
     database.truncate()
-    readcache.NATIONAL.clear()
     port = free_port()
     settings = Settings(
         database_url=database.url,
