@@ -142,16 +142,21 @@ def prepare(directory: Path, scale: float, years: int = 10, *, reuse: bool = Fal
     return url, counts
 
 
-def working_copy(url: str) -> str:
-    """A copy of a generated database for one run: the load and the measurements write to it
-    (sessions, ticks, queued mails), so the generated file stays as generated for `--reuse`."""
-    source = Path(url.removeprefix("sqlite:///"))
-    target = source.with_name(f"{source.stem}-run.sqlite3")
+def copy_database(source: Path, target: Path) -> Path:
+    """An SQLite database copied page by page (consistent even with a WAL beside it), over `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     with contextlib.closing(sqlite3.connect(source)) as origin, contextlib.closing(sqlite3.connect(target)) as copy:
         origin.backup(copy)
-    return f"sqlite:///{target}"
+    return target
+
+
+def working_copy(url: str) -> str:
+    """A copy of a generated database for one run: the load and the measurements write to it
+    (sessions, ticks, queued mails), so the generated file stays as generated for `--reuse`."""
+    source = Path(url.removeprefix("sqlite:///"))
+    return f"sqlite:///{copy_database(source, source.with_name(f'{source.stem}-run.sqlite3'))}"
 
 
 def _start(stack: contextlib.ExitStack, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

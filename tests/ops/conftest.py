@@ -1,13 +1,11 @@
 """The benchmark's small databases, generated once for every benchmark test of the session.
 
 They stay as generated: `coord bench --reuse` works on copies of its own, the PostgreSQL copy only
-reads them, and a test that serves one to write to it serves a copy (`copy_database`).
+reads them, and a test that serves one to write to it serves a copy (`coord.bench.run.copy_database`).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,11 +34,3 @@ def bench_databases(tmp_path_factory: pytest.TempPathFactory) -> BenchDatabases:
     _, counts = prepare(directory, SMALL_SCALE)
     prepare(directory, SMALL_SCALE, years=1)
     return BenchDatabases(directory, counts)
-
-
-def copy_database(source: Path, target: Path) -> Path:
-    """An SQLite database copied page by page (consistent even with a WAL beside it)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
-        origin.backup(copy)
-    return target

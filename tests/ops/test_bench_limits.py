@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import ENGINES, run
-from tests.ops.conftest import BenchDatabases, copy_database
+from tests.ops.conftest import BenchDatabases
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTES = ["/d/34/actions", "/d/34/actions?vue=tableau", "/actions"]
@@ -37,19 +36,6 @@ class Served:
     url: str
     coord: httpx.Client  # signed in as the benchmark's national account
     limit: httpx.Client
-
-
-def _wait_ready(process: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{url}: the server stopped ({process.returncode})")
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} never answered")
 
 
 def _sign_in(client: httpx.Client, email: str, password: str) -> None:
@@ -77,8 +63,9 @@ def served(
     request: pytest.FixtureRequest, bench_databases: BenchDatabases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
     """Coord and the limit pages on a copy of the small benchmark database (each engine writes to its own)."""
+    from coord.bench.load import wait_until_up
     from coord.bench.net import free_port
-    from coord.bench.run import PASSWORD
+    from coord.bench.run import PASSWORD, copy_database
 
     database = None
     if request.param == "postgres":
@@ -106,8 +93,8 @@ def served(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_ready(coord, f"http://127.0.0.1:{coord_port}/health")
-        _wait_ready(limit, f"http://127.0.0.1:{limit_port}/limit/actions")
+        wait_until_up(f"http://127.0.0.1:{coord_port}/health", coord, "coord serve")
+        wait_until_up(f"http://127.0.0.1:{limit_port}/limit/actions", limit, "the limit pages")
         with (
             httpx.Client(base_url=f"http://127.0.0.1:{coord_port}", timeout=30) as signed_in,
             httpx.Client(base_url=f"http://127.0.0.1:{limit_port}/limit", timeout=30) as bare,

@@ -5,27 +5,16 @@ speed is what the benchmark prints."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
-
+from coord.bench.postgres import drop_database
 from tests.ops.conftest import SMALL_SCALE, BenchDatabases
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN_DSN = os.environ.get("COORD_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-async def _drop(database: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 def test_a_small_benchmark_loads_every_route_on_each_engine_and_says_which_targets_are_met(
@@ -52,7 +41,7 @@ def test_a_small_benchmark_loads_every_route_on_each_engine_and_says_which_targe
         )
     finally:
         if "postgres" in engines:
-            asyncio.run(_drop(database))
+            drop_database(database)  # where `coord bench` made it
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(output.read_text())
 
