@@ -10,6 +10,7 @@ pytest on SQLite and PostgreSQL. Each step is skipped when already done.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -27,6 +28,8 @@ DEBIAN_PACKAGES = {
     "gir1.2-ical-3.0": None,
     "python3-gi": None,
     "wrk": "/usr/bin/wrk",  # the benchmark's load generator (`coord bench`, tests/ops/test_benchmark_runs.py)
+    "nginx": "/usr/sbin/nginx",  # the reverse proxy of the deployment tests (tests/deploy/), never run as a service
+    "openssl": "/usr/bin/openssl",  # the deployment guide's certificate commands
 }
 
 
@@ -68,7 +71,23 @@ def ensure_debian_packages() -> None:
     prefix = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     sh(*prefix, "apt-get", "update", "-qq", env=env)
-    sh(*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+    with services_not_started(prefix):
+        sh(*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+@contextlib.contextmanager
+def services_not_started(prefix: list[str]):
+    """Packages like nginx and clamav-daemon start their service on install: the tests start their
+    own on loopback, so a `policy-rc.d` answering 101 ("not allowed") keeps them stopped."""
+    policy = Path("/usr/sbin/policy-rc.d")
+    if policy.exists():
+        yield
+        return
+    sh(*prefix, "sh", "-c", f"printf '#!/bin/sh\\nexit 101\\n' > {policy} && chmod 755 {policy}")
+    try:
+        yield
+    finally:
+        sh(*prefix, "rm", "-f", str(policy))
 
 
 def ensure_oidc_provider() -> None:

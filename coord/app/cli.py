@@ -30,8 +30,12 @@ from coord.app.demo import (
     load_demo,
 )
 from coord.app.demo_idp import demo_proconnect
+from coord.app.deploy import add_arguments as deploy_arguments
+from coord.app.deploy import cmd_render as cmd_deploy_render
+from coord.app.doctor import add_doctor_parser
 from coord.app.factory import create_app
 from coord.app.jobs import periodic_jobs, run_tick
+from coord.app.migration_status import cmd_migrate_check
 from coord.app.reference import import_plan, load_all
 from coord.bench.run import main as bench
 from coord.calendar.lmtp import serve_forever
@@ -42,6 +46,7 @@ from coord.core.settings import ROOT, get_settings
 from coord.ops.backup import BackupError, backup_sqlite, restore_sqlite
 from coord.ops.clamd import start_local
 from coord.ops.logs import configure_logging
+from coord.ops.metrics import prepare_multiprocess_dir
 from coord.ops.npm_tools import TOOLS_DIR, ToolUnavailable, ensure_installed
 from coord.overview.map_build import MapUnavailable, ensure_map
 from coord.partners import csv_io
@@ -64,6 +69,9 @@ async def migrate() -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
+    if args.check:
+        cmd_migrate_check(args)
+        return
     _run(migrate())
     print("Base de données à jour.")
 
@@ -221,6 +229,13 @@ def cmd_partners_export(args: argparse.Namespace) -> None:
 MAX_WEB_WORKERS = 32
 
 
+def _proxy_headers(trusted_proxies: str) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For/-Proto from the same peers as `coord.web.client_ip` (the
+    `trusted_proxies` setting), not from its own default (127.0.0.1): with no trusted proxy, nobody
+    may set the client's address, not even a process on the machine."""
+    return {"proxy_headers": bool(trusted_proxies.strip()), "forwarded_allow_ips": trusted_proxies.strip() or None}
+
+
 def serve(
     host: str, port: int, *, demo: bool = False, workers: int = 1, overrides: dict[str, Any] | None = None
 ) -> None:
@@ -236,6 +251,9 @@ def serve(
                 "`COORD_SCHEDULER_ENABLED=false coord serve --workers N` et, à côté, `coord worker`."
             )
         configure_logging(json_lines=True)
+        # Each worker writes its metrics there and a scrape sums them (coord.ops.metrics); the
+        # workers are spawned, so they import prometheus_client with the variable already set.
+        prepare_multiprocess_dir(ROOT / settings.metrics_dir)
         uvicorn.run(
             "coord.app.factory:production_app",
             factory=True,
@@ -243,13 +261,18 @@ def serve(
             host=host,
             port=port,
             log_config=None,
-            proxy_headers=True,
+            **_proxy_headers(settings.trusted_proxies),
+            # A spawned worker imports the whole command (this module) before it can answer the
+            # supervisor's ping: on a loaded machine that takes longer than uvicorn's 5 s, and the
+            # supervisor killed and respawned its workers over and over.
+            timeout_worker_healthcheck=60,
         )
         return
     configure_logging(json_lines=not demo)
     settings = get_settings()
-    app = create_app(replace(settings, **overrides) if overrides else settings, demo=demo)
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
+    settings = replace(settings, **overrides) if overrides else settings
+    app = create_app(settings, demo=demo)
+    uvicorn.run(app, host=host, port=port, log_config=None, **_proxy_headers(settings.trusted_proxies))
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
@@ -422,7 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lease", type=float, default=300.0, help="outbox lease in seconds (default 300)")
     p.set_defaults(func=cmd_worker)
 
-    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    p.add_argument("--check", action="store_true", help="list the pending migrations (exit 1 if any), apply nothing")
+    p.set_defaults(func=cmd_migrate)
+    add_doctor_parser(sub)
     sub.add_parser("bench", help="national-scale benchmark (coord bench --help)")
 
     p = sub.add_parser("backup", help="online backup of the SQLite database")
@@ -448,6 +474,11 @@ def build_parser() -> argparse.ArgumentParser:
     conventions.add_parser("remind", help="apply date-driven status changes and queue due reminders").set_defaults(
         func=cmd_conventions_remind
     )
+
+    deploy = sub.add_parser("deploy", help="production files").add_subparsers(dest="sub", required=True)
+    p = deploy.add_parser("render", help="write the systemd units and the nginx site (docs/deployment.md)")
+    deploy_arguments(p)
+    p.set_defaults(func=cmd_deploy_render)
 
     imip = sub.add_parser("imip", help="calendar replies").add_subparsers(dest="sub", required=True)
     p = imip.add_parser("listen", help="receive calendar replies by SMTP or LMTP")

@@ -27,13 +27,15 @@ from coord.app.routes import api_routes, page_routes, system_routes, with_depart
 from coord.core.db import PooledSQLiteEngine, current_engine, engine_for, prepare_sqlite, use_engine
 from coord.core.keys import csrf_key, session_key
 from coord.core.settings import Settings, get_settings, use_settings
+from coord.mail import outbox
 from coord.mail.sink import SmtpSink
 from coord.mail.smtp import SmtpSettings
 from coord.notifications.middleware import UnreadCountMiddleware
 from coord.ops.logs import configure_logging, install_redaction
 from coord.ops.npm_tools import TOOLS_DIR
 from coord.scheduling.config import cycle_config
-from coord.web import apidocs, security
+from coord.web import apidocs, request_ids, security
+from coord.web import metrics as web_metrics
 from coord.web.auth import CSRF_COOKIE, AuthMiddleware, PrincipalLoaders, provide_scope
 from coord.web.errors import EXCEPTION_HANDLERS
 from coord.web.hygiene import bound_request_input, reject_nul_bytes
@@ -50,6 +52,7 @@ PUBLIC_PATHS = [
     "^/schema",
     "^/health",
     "^/ready",
+    "^/metrics$",  # its own bearer token (coord.web.metrics)
     "^/connexion",
     "^/invitation/",
     "^/mot-de-passe",
@@ -63,8 +66,8 @@ PUBLIC_PATHS = [
 ]
 # Probes and assets: GET only, no page, no user. Neither the session cookie (decrypted and
 # re-encrypted) nor a CSRF cookie has any use there, and load balancers call the probes often.
-NO_SESSION_PATHS = ["^/api/", "^/static/", "^/schema", "^/health$", "^/ready$", "^/favicon"]
-NO_CSRF_PATHS = ["^/static/", "^/health$", "^/ready$", "^/favicon"]
+NO_SESSION_PATHS = ["^/api/", "^/static/", "^/schema", "^/health$", "^/ready$", "^/metrics$", "^/favicon"]
+NO_CSRF_PATHS = ["^/static/", "^/health$", "^/ready$", "^/metrics$", "^/favicon"]
 
 
 def _cookie_secret(settings: Settings) -> bytes:
@@ -156,6 +159,7 @@ def create_app(
                 include_in_schema=False,
             ),
             apidocs.assets_router(),
+            web_metrics.metrics_endpoint,  # Prometheus, behind metrics_token
         ],
         dependencies={"access": Provide(provide_scope)},
         middleware=[
@@ -193,12 +197,15 @@ def create_app(
             security=[{"bearer": []}],
         ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[database, mail],
+        lifespan=[database, mail, web_metrics.pool_sampler],
         state=State(
             {
                 "settings": settings,
                 "demo": demo or settings.demo_mode,
                 "principals": PrincipalLoaders(for_token=principal_for_token, for_session=principal_for_session),
+                # What a scrape of /metrics reads besides the processes' values (coord.web.metrics).
+                "metrics_engine": engine,
+                "metrics_sources": [outbox.metric_families],
                 **extra_state,
             }
         ),
@@ -208,9 +215,10 @@ def create_app(
         logging_config=None,
     )
     provider = proconnect.provider_origin(settings)
-    return security.install(
-        app, https=settings.base_url.startswith("https://"), form_targets=(provider,) if provider else ()
-    )
+    security.install(app, https=settings.base_url.startswith("https://"), form_targets=(provider,) if provider else ())
+    web_metrics.install(app)  # request count and latency by route template (coord.web.metrics)
+    # Outermost: every response gets its X-Request-ID, and every log line of the request carries it.
+    return request_ids.install(app)
 
 
 def production_app() -> Litestar:

@@ -21,6 +21,7 @@ from coord.core import clock
 from coord.core.db import current_engine
 from coord.notifications import digest as notification_digest
 from coord.notifications import feed as notification_feed
+from coord.ops import metrics
 from coord.polls.tasks import due_poll_reminders
 from coord.privacy import retention
 from coord.scheduling import tasks as cycle_tasks
@@ -102,7 +103,11 @@ async def run_tick(
 
 
 async def _tick() -> None:
-    await run_tick()
+    """The scheduler's reminder job: `run_tick`, timed in the metrics (not when another instance held the lock)."""
+    report = await run_tick()
+    if not report.skipped:
+        metrics.TICK_DURATION.observe(report.seconds)
+        metrics.TICK_LAST_SUCCESS.set(time.time())
 
 
 def periodic_jobs(*, tick_seconds: float, reminders: bool = True) -> list[PeriodicJob]:

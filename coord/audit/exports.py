@@ -7,7 +7,17 @@ from typing import Any
 
 from coord.core.csv_export import csv_document
 
-HEADERS = ["Date et heure", "Département", "Auteur", "Type d'auteur", "Action", "Objet", "Résumé", "Modifications"]
+HEADERS = [
+    "Date et heure",
+    "Département",
+    "Auteur",
+    "Type d'auteur",
+    "Action",
+    "Objet",
+    "Résumé",
+    "Modifications",
+    "Requête",
+]
 
 
 def _changes(entry: Mapping[str, Any]) -> str:
@@ -33,6 +43,7 @@ def to_csv(entries: Iterable[Mapping[str, Any]]) -> str:
                 entry["entity_label"],
                 entry["summary"],
                 _changes(entry),
+                entry["request_id"],
             ]
             for entry in entries
         ),

@@ -10,6 +10,7 @@ from typing import Any
 from coord.access import Principal, Scope
 from coord.audit.tables import AuditEntry
 from coord.core.pagination import PageRequest
+from coord.ops.request_context import current_request_id
 
 COLUMNS = (
     AuditEntry.id,
@@ -22,6 +23,7 @@ COLUMNS = (
     AuditEntry.before,
     AuditEntry.after,
     AuditEntry.department.code.as_alias("department"),
+    AuditEntry.request_id,
 )
 
 
@@ -67,6 +69,7 @@ async def record(
             before=_jsonable(before) if before is not None else None,
             after=_jsonable(after) if after is not None else None,
             ip=ip[:64],
+            request_id=current_request_id(),
         )
     )
 

@@ -283,6 +283,7 @@ def present_entry(row: Mapping[str, Any], names: Mapping[str, Mapping[Any, str]]
         "department": department,
         "department_label": f"{row.get('department_name')} ({department})" if department else "National",
         "changes": _changes(row, zone, names),
+        "request_id": row.get("request_id") or "",
     }
 
 

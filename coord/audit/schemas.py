@@ -19,3 +19,4 @@ class AuditEntryOut(msgspec.Struct):
     before: Any
     after: Any
     department: str | None
+    request_id: str | None = None  # the HTTP request that made the change (None: worker, command line)

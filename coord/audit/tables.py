@@ -20,3 +20,6 @@ class AuditEntry(Table, tablename="audit_entry"):
     before = JSON(null=True, default=None)
     after = JSON(null=True, default=None)
     ip = Varchar(length=64, default="")
+    # The id of the HTTP request that made the change (its log lines carry it too); None when the
+    # worker or the command line did.
+    request_id = Varchar(length=128, null=True, default=None)

@@ -73,6 +73,7 @@ from coord.meetings import inbox, notify
 from coord.meetings.answers import record_answer
 from coord.meetings.inbox_tables import MAX_BODY
 from coord.meetings.tables import Invitation, Meeting
+from coord.ops.metrics import count_imip_reply
 from coord.partners.tables import Contact
 
 logger = logging.getLogger("coord.calendar.ingest")
@@ -284,6 +285,7 @@ async def ingest_reply(
     if given, restricts matching to that département. Without a scope the reply came by mail and is
     applied only when its sender is authenticated; `envelope_sender` is the SMTP MAIL FROM."""
     if len(data) > MAX_MESSAGE_BYTES:
+        count_imip_reply("rejected")
         return IngestResult("rejected", "Le message est trop volumineux (1 Mo au plus).")
     mail = read_mail(data, max_text=MAX_BODY)
     origin = _Origin(mail, envelope_sender, source, scope, department_id)
@@ -294,10 +296,12 @@ async def ingest_reply(
                 if mail.has_headers
                 else "Le message n'est pas un calendrier iCalendar (BEGIN:VCALENDAR absent)."
             )
-        return await _reply(_parsed_reply(mail.calendars[0]), origin)
+        result = await _reply(_parsed_reply(mail.calendars[0]), origin)
     except _Rejected as exc:
         logger.warning("iMIP reply rejected (source=%s): %s", source, exc.reason)
-        return IngestResult("rejected", exc.reason, None, exc.meeting_id)
+        result = IngestResult("rejected", exc.reason, None, exc.meeting_id)
+    count_imip_reply(result.status)
+    return result
 
 
 def _parsed_reply(calendar: bytes | str) -> ParsedReply:
@@ -426,7 +430,13 @@ async def ingest_mail(data: bytes, *, source: str, envelope_sender: str | None) 
 
 
 async def _mail_reply(calendar: bytes | str, origin: _Origin) -> IngestResult:
-    return await _reply(_parsed_reply(calendar), origin)
+    try:
+        result = await _reply(_parsed_reply(calendar), origin)
+    except _Rejected:
+        count_imip_reply("rejected")  # then filed as a message on its meeting (ingest_mail)
+        raise
+    count_imip_reply(result.status)
+    return result
 
 
 # -- REFRESH ------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from coord.core.private_files import restrict, write_private
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = Path(os.environ.get("COORD_CONFIG_DIR", ROOT / "config"))
+# Where a development instance keeps the secret generated for an empty `secret_key`.
+DEVELOPMENT_SECRET = ROOT / "var" / "secret_key"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ class Settings:
     documents_max_owner_mb: int = 50
     clamd_socket: str = "/run/clamav/clamd.ctl"
     clamd_timeout_seconds: int = 30
+    # Prometheus (coord.web.metrics): the bearer token of GET /metrics ("": metrics off, 404), and
+    # the directory where the processes of `coord serve --workers N` write their values.
+    metrics_token: str = ""
+    metrics_dir: str = "var/metrics"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -128,7 +134,7 @@ def _development_secret(path: Path | None = None) -> str:
 
     The file is 0600 from its creation (var/ 0700 if created here) and brought back to 0600 if it
     was loosened (coord.core.private_files)."""
-    path = path or ROOT / "var" / "secret_key"
+    path = path or DEVELOPMENT_SECRET
     if not path.exists():
         with contextlib.suppress(FileExistsError):  # another process wrote it first: use theirs
             write_private(path, secrets.token_urlsafe(48))

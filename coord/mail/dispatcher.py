@@ -25,6 +25,7 @@ from coord.core.settings import current_settings
 from coord.mail import outbox
 from coord.mail.message import OutgoingMail, build_message, one_line
 from coord.mail.smtp import SmtpConnection, SmtpPermanentError, SmtpSettings, SmtpTemporaryError
+from coord.ops.metrics import MAILS_FAILED, MAILS_SENT
 
 logger = logging.getLogger("coord.mail")
 
@@ -89,8 +90,9 @@ async def deliver_due(
     pending = list(rows)
 
     async def retry(row: dict[str, Any], error: str) -> None:
-        await outbox.mark_retry(row["id"], error, int(row["attempts"]) + 1, worker_id=worker_id, now=now)
+        status = await outbox.mark_retry(row["id"], error, int(row["attempts"]) + 1, worker_id=worker_id, now=now)
         report.retried += 1
+        MAILS_FAILED.labels("abandoned" if status == "failed" else "retried").inc()
 
     marking: asyncio.Task[None] | None = None
 
@@ -98,6 +100,7 @@ async def deliver_due(
         if not await outbox.mark_sent(row["id"], worker_id):
             logger.warning("outbox message %s was sent after its lease ended", row["id"])
         report.sent += 1
+        MAILS_SENT.inc()
 
     try:
         async with SmtpConnection(smtp) as connection:
@@ -113,6 +116,7 @@ async def deliver_due(
                 except ValueError as exc:  # a mail that can never be built: do not retry forever
                     await outbox.mark_failed(row["id"], f"message invalide : {exc}", attempts, worker_id=worker_id)
                     report.failed += 1
+                    MAILS_FAILED.labels("abandoned").inc()
                     continue
                 try:
                     await connection.send(message)
@@ -120,6 +124,7 @@ async def deliver_due(
                     logger.warning("outbox message %s refused for good: %s", row["id"], exc)
                     await outbox.mark_failed(row["id"], str(exc), attempts, worker_id=worker_id)
                     report.failed += 1
+                    MAILS_FAILED.labels("abandoned").inc()
                 except SmtpTemporaryError as exc:
                     if exc.recipient is None:
                         pending.insert(0, row)

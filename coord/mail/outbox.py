@@ -20,6 +20,7 @@ from coord.core.db import current_engine, is_sqlite, is_unique_violation, transa
 from coord.core.settings import current_settings
 from coord.mail.message import Attachment, check_attachment, make_message_id, one_line
 from coord.mail.tables import OutboxMessage
+from coord.ops.metrics import gauge_family
 
 MAX_ATTEMPTS = 20
 MAX_BACKOFF = dt.timedelta(hours=1)
@@ -292,3 +293,50 @@ async def counts() -> dict[str, int]:
     rows = await OutboxMessage.raw("SELECT status, COUNT(*) AS n FROM outbox_message GROUP BY status")
     found = {r["status"]: int(r["n"]) for r in rows}
     return {status: found.get(status, 0) for status in STATUSES}
+
+
+# What is queued, for a metrics scrape: one pass over the status index's ranges of the unsent mails
+# (the history of sent ones is not read). The oldest waiting mail is the one due for the longest:
+# since its due time if never tried (a reminder queued for a later working hour is not late before
+# then), since its creation once tried (a retried mail's due time moves on with the back-off).
+QUEUE_STATE = """
+SELECT status, COUNT(*) AS n,
+    MIN(CASE WHEN attempts > 0 THEN created_at WHEN next_attempt_at <= {} THEN next_attempt_at END) AS oldest
+FROM outbox_message WHERE status IN ('pending', 'sending', 'failed') GROUP BY status
+"""
+QUEUED_STATUSES = ("pending", "sending", "failed")
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if isinstance(value, str):  # SQLite: the ISO text stored (the CASE loses the column's type)
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value if isinstance(value, dt.datetime) else None
+
+
+async def metric_families(now: dt.datetime | None = None) -> list[Any]:
+    """`coord_outbox_messages{status}` and `coord_outbox_oldest_pending_age_seconds`, read now."""
+    now = now or clock.now()
+    rows = await OutboxMessage.raw(QUEUE_STATE, now)
+    depth = {status: 0 for status in QUEUED_STATUSES}
+    oldest: dt.datetime | None = None
+    for row in rows:
+        depth[row["status"]] = int(row["n"])
+        instant = _instant(row["oldest"]) if row["status"] != "failed" else None
+        if instant is not None and (oldest is None or instant < oldest):
+            oldest = instant
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return [
+        gauge_family(
+            "coord_outbox_messages",
+            "Mails in the outbox not sent (yet): pending, being sent, failed for good.",
+            (((status,), float(n)) for status, n in depth.items()),
+            labels=("status",),
+        ),
+        gauge_family(
+            "coord_outbox_oldest_pending_age_seconds",
+            "How long the mail waiting longest to be sent has been due (0 when none is).",
+            [((), age)],
+        ),
+    ]

@@ -6,7 +6,11 @@ the page or subscribe to the feed. `redact` masks it, and `install_redaction` ap
 record the process creates (uvicorn's access lines, Litestar's, Coord's own, their tracebacks),
 whatever handler writes them: it wraps the record factory, so even a handler configured elsewhere
 (or pytest's log capture) only ever sees `/r/invitation/***`. A `?token=` (or `access_token=`,
-`jeton=`) query parameter is masked too.
+`jeton=`) query parameter is masked too, and so is the secret of an account's invitation or password
+reset link (`/invitation/<secret>`, `/mot-de-passe/<secret>`), which signs its holder in.
+
+The same record factory stamps each record created while a request is served with that request's id
+(`request_id`, from `coord.ops.request_context`): a JSON line carries it as an extra field.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import re
 import sys
 from typing import IO, Any
 
+from coord.ops.request_context import current_request_id
+
 STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 MASK = "***"
 
@@ -26,10 +32,14 @@ _LINK_PATH = re.compile(
     r"(?=%2f|[/\s?#&\"'<>]|$)",
     re.IGNORECASE,
 )
+# An account's invitation or password reset link: /invitation/<secret>, /mot-de-passe/<secret>.
+_ACCOUNT_LINK = re.compile(
+    r"(?P<prefix>(?:/|%2f)(?:invitation|mot-de-passe)(?:/|%2f))(?P<token>[^/\s?#&\"'<>]+)", re.IGNORECASE
+)
 _TOKEN_PARAM = re.compile(
     r"(?P<prefix>(?:^|[?&;\s])(?:access_token|token|jeton)=)(?P<token>[^&;\s#\"'<>]+)", re.IGNORECASE
 )
-_MARKERS = ("r/", "%2f", "%2F", "=")
+_MARKERS = ("r/", "%2f", "%2F", "=", "invitation/", "passe/")
 
 
 def redact(text: str) -> str:
@@ -37,6 +47,7 @@ def redact(text: str) -> str:
     if not any(marker in text for marker in _MARKERS):
         return text  # the common case, without running the patterns
     text = _LINK_PATH.sub(lambda m: m["prefix"] + MASK + (m["suffix"] or ""), text)
+    text = _ACCOUNT_LINK.sub(lambda m: m["prefix"] + MASK, text)
     return _TOKEN_PARAM.sub(lambda m: m["prefix"] + MASK, text)
 
 
@@ -66,7 +77,8 @@ def redact_record(record: logging.LogRecord) -> None:
 
 
 def install_redaction() -> None:
-    """Redact every log record of this process from its creation (idempotent)."""
+    """Redact every log record of this process from its creation, and stamp it with the id of the
+    request being served, if any (idempotent)."""
     current = logging.getLogRecordFactory()
     if getattr(current, "redacts_tokens", False):
         return
@@ -74,6 +86,9 @@ def install_redaction() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = current(*args, **kwargs)
         redact_record(record)
+        request_id = current_request_id()
+        if request_id is not None:
+            record.request_id = request_id
         return record
 
     factory.redacts_tokens = True  # type: ignore[attr-defined]

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from coord.mail.tables import OutboxMessage
 from tests.conftest import PASSWORD, run
+
+# SQLite only, like the other browser walks: what Chromium shows is the same on either engine, and the
+# services behind each step are tested on both (tests/browser/test_accessibility.py says why).
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True, scope="session")
 
 REFERENT = "referente.teh@herault.gouv.fr"
 COLLEAGUE = "observateur.teh@herault.gouv.fr"

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from tests.actions.support import seed
 from tests.conftest import PASSWORD
+
+# SQLite only, like the other browser walks: what Chromium shows is the same on either engine, and the
+# services behind each step are tested on both (tests/browser/test_accessibility.py says why).
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True, scope="session")
 
 
 def test_decisions_become_items_and_a_partner_link_closes_one(live_url, browser_page, make_user, api_as):

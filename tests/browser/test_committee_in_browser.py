@@ -3,7 +3,13 @@ members, and sees it."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import PASSWORD
+
+# SQLite only, like the other browser walks: what Chromium shows is the same on either engine, and the
+# services behind each step are tested on both (tests/browser/test_accessibility.py says why).
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True, scope="session")
 
 
 def test_agent_creates_a_committee_with_members(live_url, browser_page, make_user, api_as):

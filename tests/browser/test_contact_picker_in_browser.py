@@ -4,8 +4,14 @@ contact of another organisation (tests/actions/test_contact_follows_organisation
 
 from __future__ import annotations
 
+import pytest
+
 from tests.actions.support import seed
 from tests.conftest import PASSWORD
+
+# SQLite only, like the other browser walks: what Chromium shows is the same on either engine, and the
+# services behind each step are tested on both (tests/browser/test_accessibility.py says why).
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True, scope="session")
 
 
 def _visible_contacts(page, label: str) -> list[str]:

@@ -13,6 +13,10 @@ import pytest
 
 from tests.conftest import PASSWORD
 
+# SQLite only, like the other browser walks: what Chromium shows is the same on either engine, and the
+# services behind each step are tested on both (tests/browser/test_accessibility.py says why).
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True, scope="session")
+
 
 @pytest.fixture
 def demo_url(db: Any, settings: Any) -> Any:

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import PASSWORD, run
+
+# SQLite only, like the other browser walks: what Chromium shows is the same on either engine, and the
+# services behind each step are tested on both (tests/browser/test_accessibility.py says why).
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True, scope="session")
 
 REPORT_VIOLATIONS = """
 window.__csp = [];

@@ -19,10 +19,14 @@ MANDATORY_FOOTER_LINKS = {
     "/donnees-personnelles": "Données personnelles",
     "/plan-du-site": "Plan du site",
 }
-pytestmark = pytest.mark.skipif(
-    not __import__("coord.app.factory", fromlist=["DSFR_DIST"]).DSFR_DIST.joinpath("dsfr.min.css").exists(),
-    reason="the State design system is not installed (tools/dsfr: run tests/run.py)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not __import__("coord.app.factory", fromlist=["DSFR_DIST"]).DSFR_DIST.joinpath("dsfr.min.css").exists(),
+        reason="the State design system is not installed (tools/dsfr: run tests/run.py)",
+    ),
+    # SQLite only, like the other browser walks: the frame is the same on either engine.
+    pytest.mark.parametrize("database", ["sqlite"], indirect=True, scope="session"),
+]
 
 
 # The deepest elements that stick out on the right: named in the failure message.

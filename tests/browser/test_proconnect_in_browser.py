@@ -14,6 +14,10 @@ import pytest
 from coord.accounts import proconnect
 from tests.support.live_server import live_server
 
+# SQLite only, like the other browser walks: what Chromium shows is the same on either engine, and the
+# services behind each step are tested on both (tests/browser/test_accessibility.py says why).
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True, scope="session")
+
 EMAIL = "sonia.benali@herault.gouv.fr"
 
 

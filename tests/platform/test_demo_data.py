@@ -19,8 +19,40 @@ def _load_demo() -> str:
     return DEMO_PASSWORD
 
 
-def test_the_herault_prefecture_agent_finds_meetings_partners_and_the_convention(db, web):
-    password = _load_demo()
+# The engines on which today's demo is loaded and only read since (signing in adds sessions and journal
+# lines, which none of the reading tests counts); a test that loads it at another instant takes it out.
+_demo_of_today: set[str] = set()
+
+
+@pytest.fixture
+def db(request: pytest.FixtureRequest, database):
+    """Empty tables as everywhere, except for the tests that read today's demo: they share one load."""
+    from coord.accounts.tables import User
+    from coord.core.db import use_engine
+
+    use_engine(database.engine)
+    # Today's demo is still there unless a test of another module emptied the tables in between.
+    shared = "demo_password" in request.fixturenames and database.name in _demo_of_today
+    if shared and run(User.exists().where(User.email == "prefecture34@demo.coord.fr")):
+        return database
+    _demo_of_today.discard(database.name)
+    database.truncate()
+    return database
+
+
+@pytest.fixture
+def demo_password(db) -> str:
+    """Today's demo, loaded once per engine for the tests that only read it."""
+    from coord.app.demo import DEMO_PASSWORD
+
+    if db.name not in _demo_of_today:
+        _load_demo()
+        _demo_of_today.add(db.name)
+    return DEMO_PASSWORD
+
+
+def test_the_herault_prefecture_agent_finds_meetings_partners_and_the_convention(web, demo_password):
+    password = demo_password
     web.login("prefecture34@demo.coord.fr", password)
     for path, expected in (
         ("/d/34", "Hérault"),
@@ -43,8 +75,8 @@ def test_the_herault_prefecture_agent_finds_meetings_partners_and_the_convention
     assert "signée" in detail.lower() or "signé" in detail.lower()
 
 
-def test_the_herault_agent_finds_a_date_poll_in_progress_a_quarterly_series_and_annexes(db, web):
-    web.login("prefecture34@demo.coord.fr", _load_demo())
+def test_the_herault_agent_finds_a_date_poll_in_progress_a_quarterly_series_and_annexes(web, demo_password):
+    web.login("prefecture34@demo.coord.fr", demo_password)
     dashboard = web.get("/d/34").text
     poll = re.search(r'href="(/d/34/reunions/\d+/sondage/\d+)">Commission TEH', dashboard)
     assert poll, "the dashboard lists the poll in progress"
@@ -64,10 +96,10 @@ def test_the_herault_agent_finds_a_date_poll_in_progress_a_quarterly_series_and_
     assert any("Documents" in page and ".pdf" in page for page in pages), "a meeting carries its annexes"
 
 
-def test_every_demo_account_logs_in_and_reaches_its_home(db, web):
+def test_every_demo_account_logs_in_and_reaches_its_home(web, demo_password):
     from coord.app.demo import DEMO_USERS
 
-    password = _load_demo()
+    password = demo_password
     for email, _name, role, department in DEMO_USERS:
         web.http.cookies.clear()  # a fresh browser for each account
         web.login(email, password)
@@ -135,7 +167,7 @@ def test_the_national_coordinator_sees_france_in_every_state_of_the_yearly_cycle
         use_clock(None)
 
 
-def test_the_national_spread_is_the_same_at_every_load(db):
+def test_the_national_spread_is_the_same_at_every_load():
     from coord.app.demo import _assign
 
     codes = [f"{n:02d}" for n in range(1, 96)]
