@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from coord.app.factory import APP_BODY_LIMIT
 from coord.calendar.ingest import MAX_MESSAGE_BYTES
 from coord.core.settings import ROOT, Settings, get_settings
+from coord.documents.routes import upload_body_limit as documents_upload_limit
 
 TEMPLATES = ROOT / "config" / "deploy"
 UNITS = ("coord-web.service", "coord-worker.service", "coord-imip.service")
@@ -31,8 +33,6 @@ NGINX_SITE = "nginx-coord.conf"
 OUTPUTS = (*UNITS, NGINX_SITE)
 
 MIB = 1024 * 1024
-UPLOAD_MARGIN = 256 * 1024  # as coord.documents.routes.UPLOAD_BODY_LIMIT
-APP_BODY_LIMIT = 5_000_000  # coord.app.factory: request_max_body_size of every other route
 UVICORN_KEEPALIVE_SECONDS = 5  # uvicorn's default timeout_keep_alive (coord serve keeps it)
 PROXY_TIMEOUT_MARGIN_SECONDS = 30
 NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
@@ -48,7 +48,7 @@ class RenderError(ValueError):
 
 
 def upload_body_limit(settings: Settings) -> int:
-    return settings.documents_max_file_mb * MIB + UPLOAD_MARGIN
+    return documents_upload_limit(settings.documents_max_file_mb)
 
 
 def largest_body(settings: Settings) -> int:

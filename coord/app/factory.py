@@ -46,6 +46,9 @@ from coord.worker.scheduler import CoordScheduler
 logger = logging.getLogger("coord")
 DSFR_DIST = TOOLS_DIR / "dsfr" / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 
+# The largest body of every route but the uploads (coord.documents.routes) and iMIP
+# (coord.calendar.ingest); nginx's client_max_body_size covers all three (coord.app.deploy).
+APP_BODY_LIMIT = 5_000_000
 # Paths that never need a login: assets, the OpenAPI schema, health checks, partner links.
 PUBLIC_PATHS = [
     "^/static/",
@@ -209,7 +212,7 @@ def create_app(
                 **extra_state,
             }
         ),
-        request_max_body_size=5_000_000,
+        request_max_body_size=APP_BODY_LIMIT,
         debug=False,
         # Logging is Coord's (coord.ops.logs): Litestar's default config would replace the JSON handler.
         logging_config=None,

@@ -15,9 +15,15 @@ from coord.documents import service
 from coord.documents.responses import document_response
 from coord.links import service as links
 
+
 # Litestar refuses a larger body before reading it (413); the service gives the French message for
 # a file between the limit and this (the form's other fields and multipart framing add a little).
-UPLOAD_BODY_LIMIT = get_settings().documents_max_file_mb * 1024 * 1024 + 256 * 1024
+def upload_body_limit(documents_max_file_mb: int) -> int:
+    """The largest upload body, in bytes (nginx's client_max_body_size follows it: coord.app.deploy)."""
+    return documents_max_file_mb * 1024 * 1024 + 256 * 1024
+
+
+UPLOAD_BODY_LIMIT = upload_body_limit(get_settings().documents_max_file_mb)
 
 
 async def read_upload(request: Request) -> tuple[str, bytes, dict[str, str]]:
