@@ -169,6 +169,23 @@ def test_an_smtp_server_down_counts_failed_attempts_and_the_mails_keep_waiting(a
     assert value(after, "coord_outbox_oldest_pending_age_seconds") > 0
 
 
+def test_calendar_replies_count_as_applied_or_refused(api_as, client):
+    from tests.meetings.test_replies_imip import _reply, _setup
+
+    api = api_as("prefecture", "34")
+    meeting, invitations = _setup(api)
+    _, before = scrape(client)
+    accepted = _reply("outlook_fr_accepted.ics", meeting["uid"], invitations[0]["email"], meeting["sequence"])
+    stranger = _reply("outlook_fr_accepted.ics", meeting["uid"], "inconnu@example.fr", meeting["sequence"])
+    calendar = {"Content-Type": "text/calendar"}
+    assert api.post("/api/imip/replies", content=accepted, headers=calendar).json()["status"] == "applied"
+    assert api.post("/api/imip/replies", content=stranger, headers=calendar).json()["status"] == "rejected"
+    _, after = scrape(client)
+    for outcome in ("applied", "refused"):
+        replies = value(after, "coord_imip_replies_total", outcome=outcome)
+        assert replies == value(before, "coord_imip_replies_total", outcome=outcome) + 1, outcome
+
+
 def test_a_reminder_tick_is_timed_and_marks_its_success(client):
     from coord.app.jobs import periodic_jobs
 
