@@ -144,6 +144,26 @@ def check_organiser_email(settings: Settings) -> CheckResult:
     return CheckResult(name, OK, f"organiser_email : {address}.")
 
 
+def check_metrics_token(settings: Settings) -> CheckResult:
+    name = "metrics_token"
+    token = settings.metrics_token.strip()
+    if not token:
+        return CheckResult(
+            name,
+            WARNING,
+            "metrics_token est vide : /metrics est désactivé et la supervision ne voit ni la file des "
+            "courriels ni les rappels ; mettez une valeur aléatoire (COORD_METRICS_TOKEN).",
+        )
+    if len(token) < MIN_SECRET_LENGTH:
+        return CheckResult(
+            name,
+            WARNING,
+            f"metrics_token est court ({len(token)} caractères, {MIN_SECRET_LENGTH} conseillés) ; "
+            f"générez-en un : {NEW_KEY_COMMAND}.",
+        )
+    return CheckResult(name, OK, "Métriques /metrics protégées par metrics_token.")
+
+
 def check_demo_mode(settings: Settings) -> CheckResult:
     if settings.demo_mode:
         return CheckResult(
@@ -446,6 +466,7 @@ async def run_checks(
         ntp,
         check_database_clock(settings, database),
         check_organiser_email(settings),
+        check_metrics_token(settings),
         check_demo_mode(settings),
         check_documents_dir(settings),
         clamd,

@@ -57,6 +57,7 @@ def good_env(database: Database, smtp_sink: SmtpSink, oidc_provider: Any, clamd:
         "COORD_PROCONNECT_CLIENT_ID": oidc_provider.client_id,
         "COORD_PROCONNECT_CLIENT_SECRET": oidc_provider.client_secret,
         "COORD_DEMO_MODE": "false",
+        "COORD_METRICS_TOKEN": secrets.token_urlsafe(32),
         "COORD_DOCUMENTS_STORAGE": "filesystem",
         "COORD_DOCUMENTS_DIR": str(tmp_path / "documents"),
         "COORD_CLAMD_SOCKET": str(clamd.socket_path),
@@ -139,7 +140,7 @@ def test_a_deployment_ready_to_go_live_passes_every_check_and_sends_no_mail(
     assert json.loads(outcome.output)["ok"] is True
     must_pass = {
         "secret_key", "base_url", "trusted_proxies", "database", "migrations", "database_engine", "smtp",
-        "proconnect", "organiser_email", "demo_mode", "documents_dir", "clamd",
+        "proconnect", "organiser_email", "metrics_token", "demo_mode", "documents_dir", "clamd",
     }  # fmt: skip
     assert {name: checks[name]["status"] for name in must_pass} == dict.fromkeys(must_pass, "ok")
     # The database server's clock is compared on PostgreSQL; SQLite is this machine's clock.
@@ -269,6 +270,7 @@ def test_warnings_do_not_fail_the_doctor(monkeypatch, capsys, good_env, database
         **good_env,
         "COORD_ORGANISER_EMAIL": "coordination-teh@prefecture.example.gouv.fr",
         "COORD_TRUSTED_PROXIES": "",
+        "COORD_METRICS_TOKEN": "",
     }
 
     outcome = doctor(monkeypatch, capsys, env, "--workers", "4")
@@ -279,6 +281,8 @@ def test_warnings_do_not_fail_the_doctor(monkeypatch, capsys, good_env, database
     assert "l'adresse d'exemple" in checks["organiser_email"]["message"]
     assert checks["trusted_proxies"]["status"] == "attention"
     assert "derrière un proxy inverse" in checks["trusted_proxies"]["message"]
+    assert checks["metrics_token"]["status"] == "attention"
+    assert "/metrics est désactivé" in checks["metrics_token"]["message"]
     if database.name == "sqlite":  # several web processes on one SQLite file
         assert checks["database_engine"]["status"] == "attention"
         assert "préférez PostgreSQL" in checks["database_engine"]["message"]
