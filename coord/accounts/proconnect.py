@@ -198,6 +198,11 @@ async def _get(url: str, what: str, **kwargs: Any) -> httpx.Response:
     return response
 
 
+def missing_endpoints(document: dict[str, Any]) -> list[str]:
+    """The endpoints Coord uses that a discovery document does not give as a URL."""
+    return [name for name in REQUIRED_ENDPOINTS if not str(document.get(name, "")).startswith(("https://", "http://"))]
+
+
 async def metadata(settings: Settings) -> ProviderMetadata:
     """The provider's endpoints, from its discovery document (cached for METADATA_SECONDS)."""
     issuer = settings.proconnect_issuer.rstrip("/")
@@ -211,9 +216,7 @@ async def metadata(settings: Settings) -> ProviderMetadata:
     # OpenID Connect Discovery 1.0 §4.3: the document must name the issuer it was fetched from.
     if str(document.get("issuer", "")).rstrip("/") != issuer:
         raise ProviderMisbehaved(f"discovery: issuer {document.get('issuer')!r} instead of {issuer!r}")
-    missing = [
-        name for name in REQUIRED_ENDPOINTS if not str(document.get(name, "")).startswith(("https://", "http://"))
-    ]
+    missing = missing_endpoints(document)
     if missing:
         raise ProviderMisbehaved(f"discovery: missing {', '.join(missing)}")
     found = ProviderMetadata(

@@ -29,7 +29,7 @@ import aiosmtplib
 import asyncpg
 import httpx
 
-from coord.accounts.proconnect import REQUIRED_ENDPOINTS
+from coord.accounts.proconnect import missing_endpoints
 from coord.app.migration_status import pending_migrations
 from coord.core.db import PooledSQLiteEngine, engine_for
 from coord.core.settings import DEVELOPMENT_SECRET, Settings, load_settings
@@ -401,7 +401,7 @@ async def check_proconnect(settings: Settings, seconds: float = DEFAULT_TIMEOUT_
         return CheckResult(
             name, ERROR, f"Le fournisseur s'annonce « {announced} » et non « {issuer} » : corrigez proconnect_issuer."
         )
-    absent = [e for e in REQUIRED_ENDPOINTS if not str(document.get(e, "")).startswith(("https://", "http://"))]
+    absent = missing_endpoints(document)
     if absent:
         return CheckResult(name, ERROR, f"Le document de {url} ne donne pas {', '.join(absent)}.")
     if not document.get("end_session_endpoint"):

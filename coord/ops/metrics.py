@@ -138,13 +138,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _pid_of_file(name: str) -> int | None:
+    """The process a multi-process file belongs to (`counter_1234.db`), None for any other file."""
+    found = _PID_OF_FILE.search(name)
+    return int(found.group(1)) if found else None
+
+
 def forget_dead_processes(path: str) -> None:
     """Drop the live-gauge files of processes that ended (a worker uvicorn restarted after a crash):
     their pool is gone. Their counters' files stay, so totals never go backwards."""
     for name in glob.glob(os.path.join(path, "gauge_live*_*.db")):
-        found = _PID_OF_FILE.search(name)
-        if found and not _alive(int(found.group(1))):
-            mark_process_dead(int(found.group(1)), path)
+        pid = _pid_of_file(name)
+        if pid is not None and not _alive(pid):
+            mark_process_dead(pid, path)
 
 
 def prepare_multiprocess_dir(path: Path) -> None:
@@ -153,10 +159,10 @@ def prepare_multiprocess_dir(path: Path) -> None:
     workers inherit. Files of live processes (a `coord worker` sharing the directory) are kept."""
     path.mkdir(parents=True, exist_ok=True)
     for entry in path.iterdir():
-        found = _PID_OF_FILE.search(entry.name)
+        pid = _pid_of_file(entry.name)
         if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
-        elif not found or not _alive(int(found.group(1))) or int(found.group(1)) == os.getpid():
+        elif pid is None or not _alive(pid) or pid == os.getpid():
             with contextlib.suppress(FileNotFoundError):
                 entry.unlink()
     os.environ[MULTIPROC_ENV] = str(path)

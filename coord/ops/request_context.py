@@ -13,7 +13,6 @@ import re
 import uuid
 from contextvars import ContextVar, Token
 
-HEADER = "X-Request-ID"
 # nginx's `$request_id` is 32 hex digits; other proxies use uuids or dotted ids. Anything else (line
 # breaks, quotes, markup, overlong values) is replaced by an id of Coord's own.
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -37,7 +36,7 @@ def current_request_id() -> str | None:
 def start_request(incoming: str | None) -> tuple[str, Token[str | None]]:
     """Make `incoming` (if well formed, else a new id) the current request id; returns it and the
     token that `end_request` takes."""
-    request_id = incoming if incoming is not None and well_formed(incoming) else new_request_id()
+    request_id = incoming if well_formed(incoming) else new_request_id()
     return request_id, _current.set(request_id)
 
 
