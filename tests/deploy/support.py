@@ -1,4 +1,4 @@
-"""Helpers of the deployment tests: the guide's commands, nginx in a prefix directory, free ports."""
+"""Helpers of the deployment tests: the guide's commands, nginx in a prefix directory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -64,12 +63,6 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180)
         text=True,
         timeout=timeout,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_tls(directory: Path, *names: str):  # -> trustme.CA

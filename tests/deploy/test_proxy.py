@@ -31,7 +31,6 @@ from coord.documents.routes import UPLOAD_BODY_LIMIT
 from tests.conftest import PASSWORD, PG_ADMIN_DSN, _pg_admin, run
 from tests.deploy.support import (
     ROOT,
-    free_port,
     guide_render_command,
     nginx_command,
     nginx_globals,
@@ -39,6 +38,7 @@ from tests.deploy.support import (
     wait_until,
     write_tls,
 )
+from tests.support.live_server import free_port
 
 if "postgres" not in os.environ.get("COORD_TEST_ENGINES", "sqlite,postgres"):
     pytest.skip("the proxy suite runs on PostgreSQL (COORD_TEST_ENGINES excludes it)", allow_module_level=True)
