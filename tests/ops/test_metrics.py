@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import run
 from tests.meetings.test_mail_convocations import _convened, _deliver
 from tests.support.coord_server import ROOT, coord_env, coord_serve
+from tests.support.live_server import free_port
 
 TOKEN = "jeton-de-supervision-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -126,12 +126,6 @@ def test_requests_show_under_their_route_never_their_path(api_as, smtp_sink, cli
     assert not any(dict(labels).get("route") == "/metrics" for _, labels in after)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens once the socket is closed
-
-
 def test_a_convocation_fills_the_outbox_then_counts_as_sent(api_as, smtp_sink, client):
     api = api_as("prefecture", "34")
     _, before = scrape(client)
@@ -158,7 +152,8 @@ def test_an_smtp_server_down_counts_failed_attempts_and_the_mails_keep_waiting(a
     meeting = _convened(api)
     invitees = len(api.get(f"/api/meetings/{meeting['id']}/invitations").json()["items"])
     _, before = scrape(client)
-    report = run(deliver_all_now(smtp_settings=SmtpSettings(host="127.0.0.1", port=_closed_port())))
+    closed = SmtpSettings(host="127.0.0.1", port=free_port())  # a free port: nothing listens there
+    report = run(deliver_all_now(smtp_settings=closed))
     _, after = scrape(client)
     assert report.retried == invitees and report.sent == 0
     failed = ("coord_mails_failed_total", {"outcome": "retried"})
