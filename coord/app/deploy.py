@@ -128,8 +128,9 @@ def values(options: Options, settings: Settings) -> dict[str, str]:
     key = options.key or f"/etc/letsencrypt/live/{options.server_name}/privkey.pem"
     hardening = DeployTemplate((TEMPLATES / "hardening.inc").read_text(encoding="utf-8"))
     metrics = [f"        allow {address};" for address in options.metrics_allow] + ["        deny all;"]
+    prefix = options.prefix.rstrip("/")
     common = {
-        "prefix": options.prefix.rstrip("/") or "/",
+        "prefix": prefix or "/",
         "user": options.user,
         "group": options.group or options.user,
         "workers": str(options.workers),
@@ -140,8 +141,8 @@ def values(options: Options, settings: Settings) -> dict[str, str]:
         # npm (the design system's files, first start) and Python caches under var/, never $HOME.
         "common_environment": "\n".join(
             [
-                f"Environment=HOME={options.prefix.rstrip('/')}/var",
-                f"Environment=npm_config_cache={options.prefix.rstrip('/')}/var/cache/npm",
+                f"Environment=HOME={prefix}/var",
+                f"Environment=npm_config_cache={prefix}/var/cache/npm",
                 "Environment=PYTHONDONTWRITEBYTECODE=1",
                 # Every Coord process of the machine (web, worker, iMIP) writes its metrics there and a
                 # scrape of /metrics sums them (coord.ops.metrics); on tmpfs, so a reboot empties it.
