@@ -7,7 +7,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,18 +50,6 @@ def guide_coord_commands() -> list[list[str]]:
             if words and (words[0] == "coord" or words[0].endswith("/.venv/bin/coord")):
                 found.append(words[1:])
     return found
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
-    """`coord ARGS` in a subprocess, as an operator types it."""
-    return subprocess.run(
-        [sys.executable, "-m", "coord.app.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "PICCOLO_CONF": "coord.app.piccolo_conf", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def write_tls(directory: Path, *names: str):  # -> trustme.CA

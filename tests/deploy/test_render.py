@@ -25,9 +25,9 @@ from tests.deploy.support import (
     guide_render_command,
     nginx_command,
     nginx_main_conf,
-    run_cli,
     write_tls,
 )
+from tests.support.coord_server import coord_command
 
 
 def _render_from_guide(tmp_path: Path, *overrides: str) -> Path:
@@ -192,7 +192,7 @@ def test_bad_options_are_refused_in_french(tmp_path, option):
 
 
 def test_the_command_runs_as_an_operator_types_it(tmp_path):
-    done = run_cli("deploy", "render", "--server-name", "coord.example.gouv.fr", "--output", str(tmp_path))
+    done = coord_command("deploy", "render", "--server-name", "coord.example.gouv.fr", "--output", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "COORD_BASE_URL=https://coord.example.gouv.fr" in done.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(deploy.OUTPUTS)

@@ -15,10 +15,8 @@ It is only read: the PostgreSQL dump is restored into a new database, the SQLite
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import uuid
 from pathlib import Path
@@ -26,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from coord.ops.backup import Fingerprint
-from tests.conftest import PG_ADMIN_DSN, ROOT, _pg_admin, run
+from tests.conftest import PG_ADMIN_DSN, _pg_admin, run
+from tests.support.coord_server import coord_command
 from tests.support.upgrade import Upgraded
 
 PROBE = "backup_probe"  # the other connection's table in the SQLite test
@@ -46,13 +45,6 @@ def _coord_in_process(url: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> 
         finally:
             patch.undo()
             forget()
-
-
-def _coord(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf"}
-    return subprocess.run(
-        [sys.executable, "-m", "coord.app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 def _original(upgraded: Upgraded) -> Fingerprint:
@@ -98,7 +90,7 @@ def _postgres_round_trip(upgraded: Upgraded, tmp_path: Path) -> None:
         assert copy == original
 
         # The restored schema is current: `coord migrate` runs nothing (the migration log keeps its rows).
-        migrated = _coord(restored_url, "migrate")
+        migrated = coord_command("migrate", url=restored_url)
         assert migrated.returncode == 0, migrated.stdout + migrated.stderr
         assert run(fingerprint(restored_url)) == original
     finally:

@@ -9,11 +9,8 @@ clamd) and says in French what is wrong and how to fix it; exit code 1 when a re
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ import pytest
 from coord.mail.sink import SmtpSink
 from tests.conftest import PG_ADMIN_DSN, Database, _pg_admin, run
 from tests.support.clamav import clamd  # noqa: F401 (session fixture)
+from tests.support.coord_server import coord_command
 from tests.support.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,18 +95,6 @@ def doctor(
     return coord(monkeypatch, capsys, env, "doctor", "--json", "--timeout", TIMEOUT, *argv)
 
 
-def coord_process(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
-    """The real `coord` command in a process of its own, as the operations team runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "coord.app.cli", *argv],
-        cwd=ROOT,
-        env={**os.environ, "PICCOLO_CONF": "coord.app.piccolo_conf", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 @pytest.fixture(scope="module")
 def fresh_url(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of the current engine that `coord migrate` never saw (SQLite: an empty file); the tests
@@ -159,7 +145,7 @@ ONE_ENGINE = pytest.mark.parametrize("database", ["sqlite"], indirect=True, scop
 @ONE_ENGINE
 def test_the_doctor_command_reports_in_french_one_line_per_check(good_env, database, smtp_sink):
     before = len(smtp_sink.envelopes)
-    result = coord_process(good_env, "doctor", "--timeout", TIMEOUT)
+    result = coord_command("doctor", "--timeout", TIMEOUT, env=good_env, timeout=120)
 
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.coord_server import coord_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _coord(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf"}
-    return subprocess.run(
-        [sys.executable, "-m", "coord.app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
-    )
+    return coord_command(*args, url=url, timeout=180)
 
 
 def test_sqlite_backup_and_restore_round_trip(tmp_path):

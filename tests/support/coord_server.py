@@ -1,5 +1,6 @@
-"""`coord serve --workers N` as the operations team runs it: a subprocess on a loopback port, ready
-once `/ready` answers and uvicorn's supervisor has spawned every worker."""
+"""The `coord` command as the operations team runs it, in a process of its own: any command
+(`coord_command`), and `coord serve --workers N` on a loopback port, ready once `/ready` answers and
+uvicorn's supervisor has spawned every worker (`coord_serve`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def coord_env(url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "COORD_DATABASE_URL": url, "PICCOLO_CONF": "coord.app.piccolo_conf", **extra}
+
+
+def coord_command(
+    *args: str, url: str | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`coord ARGS` in a subprocess (on the database `url` when given), its output captured as text."""
+    extra = {**({"COORD_DATABASE_URL": url} if url else {}), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "coord.app.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "PICCOLO_CONF": "coord.app.piccolo_conf", **extra},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def children(pid: int) -> list[int]:
